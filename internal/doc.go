@@ -1,0 +1,2 @@
+// Package internal holds cld's implementation packages.
+package internal
