@@ -146,7 +146,7 @@ type ClusterPlanner interface {
 // The cluster's elements (if this target also plans the cluster) are passed so
 // the database can depend on them (a security-group rule on the cluster group).
 type DatabasePlanner interface {
-	PlanResources(p EnvPlan, cluster []*Element) ([]*Element, error)
+	PlanResources(p EnvPlan, resources []spec.Resource, cluster []*Element) ([]*Element, error)
 }
 
 // ContainerPlan is the input for building and storing a container image.
@@ -256,3 +256,10 @@ func Permanent(err error) error {
 
 // IsPermanent reports whether err was marked Permanent.
 func IsPermanent(err error) bool { return errors.Is(err, ErrPermanent) }
+
+// Updater is optional: a handler that can change an element in place (a
+// rolling update of a service) instead of replacing it on redeploy. The new
+// element keeps the old one's Name.
+type Updater interface {
+	Update(ctx context.Context, req *Request, old *Element) error
+}

@@ -329,6 +329,13 @@ func (s *SQLite) DeleteElement(ctx context.Context, owner, key string) error {
 	return err
 }
 
+// MoveElements gives an owner's elements to another owner (a redeploy keeps
+// the previous version's elements under a retired owner until it succeeds).
+func (s *SQLite) MoveElements(ctx context.Context, from, to string) error {
+	_, err := s.db.ExecContext(ctx, `UPDATE elements SET owner=? WHERE owner=?`, to, from)
+	return err
+}
+
 // CreateOperation records the start of an operation.
 func (s *SQLite) CreateOperation(ctx context.Context, op *Operation) error {
 	if op.StartedAt.IsZero() {

@@ -110,6 +110,7 @@ type Store interface {
 	EnvElements(ctx context.Context, env string) ([]*Element, error)
 	UpdateElement(ctx context.Context, el *Element) error
 	DeleteElement(ctx context.Context, owner, key string) error
+	MoveElements(ctx context.Context, from, to string) error
 
 	CreateOperation(ctx context.Context, op *Operation) error
 	FinishOperation(ctx context.Context, id, status, errMsg string) error
