@@ -20,13 +20,13 @@ import (
 // logic can be tested precisely. The real targets are tested end to end.
 type memTarget struct {
 	mu       sync.Mutex
-	objects  map[string]bool     // name -> exists
-	creates  map[string]int      // name -> Create calls
-	events   []string            // "create X", "delete X" in order
+	objects  map[string]bool // name -> exists
+	creates  map[string]int  // name -> Create calls
+	events   []string        // "create X", "delete X" in order
 	delay    map[string]time.Duration
-	failOn   map[string]error    // key -> error from Create
+	failOn   map[string]error         // key -> error from Create
 	block    map[string]chan struct{} // key -> Create waits until closed
-	readyIn  int                 // Observe calls before ready
+	readyIn  int                      // Observe calls before ready
 	observed map[string]int
 }
 
