@@ -61,6 +61,9 @@ func Run(ctx context.Context, o Options) error {
 	if err := eng.Resume(); err != nil {
 		o.Log.Error("resume", "err", err)
 	}
+	pidFile := filepath.Join(o.Layout.Home, "server.pid")
+	os.WriteFile(pidFile, []byte(strconv.Itoa(os.Getpid())+"\n"), 0o600)
+	defer os.Remove(pidFile)
 	errc := make(chan error, 1)
 	go func() { errc <- hs.Serve(ln) }()
 	o.Log.Info("cld server listening", "socket", o.Layout.Socket(), "version", api.Version, "pid", os.Getpid())
