@@ -227,7 +227,8 @@ func (e *Engine) waitReady(ctx context.Context, h provider.Handler, req *provide
 	if w, ok := h.(provider.Waiter); ok {
 		timeout = w.ReadyTimeout(req.Element)
 	}
-	deadline := time.Now().Add(timeout)
+	start := time.Now()
+	deadline := start.Add(timeout)
 	interval := e.pollMin
 	lastProgress := ""
 	for {
@@ -261,8 +262,18 @@ func (e *Engine) waitReady(ctx context.Context, h provider.Handler, req *provide
 			return obs, ctx.Err()
 		case <-time.After(interval):
 		}
-		interval = min(interval*3/2+time.Millisecond, e.pollMax)
+		interval = e.nextPoll(interval, start)
 	}
+}
+
+// nextPoll keeps the shortest interval for the first seconds, when most
+// elements become ready (an app answering: deploy latency is a feature), then
+// backs off to pollMax so long waits (a cloud database) stay cheap.
+func (e *Engine) nextPoll(interval time.Duration, since time.Time) time.Duration {
+	if time.Since(since) < 2*time.Second {
+		return e.pollMin
+	}
+	return min(interval*5/4+time.Millisecond, e.pollMax)
 }
 
 // retry calls fn until it succeeds, fails permanently, or attempts run out.
@@ -328,7 +339,8 @@ func (e *Engine) remove(ctx context.Context, el *state.Element, say reporter) er
 		if err := e.retry(ctx, func() error { return h.Delete(ctx, req) }); err != nil {
 			return err
 		}
-		deadline := time.Now().Add(defaultReadyTimeout)
+		started := time.Now()
+		deadline := started.Add(defaultReadyTimeout)
 		interval := e.pollMin
 		for {
 			obs, err = h.Observe(ctx, req)
@@ -343,7 +355,7 @@ func (e *Engine) remove(ctx context.Context, el *state.Element, say reporter) er
 				return ctx.Err()
 			case <-time.After(interval):
 			}
-			interval = min(interval*3/2+time.Millisecond, e.pollMax)
+			interval = e.nextPoll(interval, started)
 		}
 		say("deleted %s %s", el.Kind, el.Name)
 	}

@@ -58,7 +58,7 @@ func New(o Options) *Engine {
 		o.Log = slog.New(slog.DiscardHandler)
 	}
 	if o.PollMin == 0 {
-		o.PollMin = 25 * time.Millisecond
+		o.PollMin = 10 * time.Millisecond
 	}
 	if o.PollMax == 0 {
 		o.PollMax = 2 * time.Second

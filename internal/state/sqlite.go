@@ -160,7 +160,8 @@ func (s *SQLite) GetObject(ctx context.Context, kind, name string) (*Object, err
 
 // ListObjects lists objects of a kind, optionally in one environment, by name.
 func (s *SQLite) ListObjects(ctx context.Context, kind, env string) ([]*Object, error) {
-	q := `SELECT ` + objectCols + ` FROM objects WHERE kind=?`
+	// Lists leave out the definition blobs: a list shows names and statuses.
+	q := `SELECT ` + strings.Replace(objectCols, "source, spec", "NULL, NULL", 1) + ` FROM objects WHERE kind=?`
 	args := []any{kind}
 	if env != "" {
 		q += ` AND env=?`

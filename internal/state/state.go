@@ -101,6 +101,7 @@ func Owner(kind, name string) string { return kind + "/" + name }
 type Store interface {
 	CreateObject(ctx context.Context, o *Object) error
 	GetObject(ctx context.Context, kind, name string) (*Object, error)
+	// ListObjects lists objects without their Source and Spec (lists show names and statuses).
 	ListObjects(ctx context.Context, kind, env string) ([]*Object, error)
 	UpdateObject(ctx context.Context, kind, name string, fn func(o *Object)) error
 	DeleteObject(ctx context.Context, kind, name string) error

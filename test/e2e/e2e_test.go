@@ -58,12 +58,12 @@ func TestMain(m *testing.M) {
 
 // user is one person at a terminal: a CLD_HOME, a working directory.
 type user struct {
-	t    *testing.T
+	t    testing.TB
 	home string
 	dir  string
 }
 
-func newUser(t *testing.T) *user {
+func newUser(t testing.TB) *user {
 	t.Helper()
 	requireImages(t)
 	// Short path: unix socket paths are limited to 108 bytes.
@@ -142,7 +142,7 @@ func (u *user) write(name, content string) string {
 	return p
 }
 
-func dockerClient(t *testing.T) *client.Client {
+func dockerClient(t testing.TB) *client.Client {
 	t.Helper()
 	c, err := client.NewClientWithOpts(client.FromEnv, client.WithAPIVersionNegotiation())
 	if err != nil {
@@ -151,7 +151,7 @@ func dockerClient(t *testing.T) *client.Client {
 	return c
 }
 
-func requireImages(t *testing.T) {
+func requireImages(t testing.TB) {
 	t.Helper()
 	c := dockerClient(t)
 	defer c.Close()
