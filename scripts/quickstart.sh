@@ -20,7 +20,7 @@ cld=./bin/cld
 if ! $cld env show quickstart >/dev/null 2>&1; then
 	$cld env create quickstart examples/greetings/env-local-mysql.yaml >&2
 fi
-image=$(cd examples/greetings && ../../bin/cld container show greetings -o json 2>/dev/null | sed -n 's/.*"image": "\(.*\)".*/\1/p')
+image=$(cd examples/greetings && ../../bin/cld container show greetings -o json 2>/dev/null | sed -n 's/.*"image": "\(.*\)".*/\1/p' || true)
 if [ -z "$image" ]; then
 	image=$(cd examples/greetings && ../../bin/cld container create greetings local)
 fi
