@@ -438,3 +438,18 @@ func must(op *state.Operation, err error) *state.Operation {
 	}
 	return op
 }
+
+func TestElementsArtifactHasNoSecrets(t *testing.T) {
+	h := newHarness(t, newMem())
+	h.wait(must(h.eng.CreateEnv(context.Background(), "dev", "env.yaml", []byte(envYAML))))
+	got, err := readFile(filepath.Join(h.eng.Layout().Folder(state.KindEnv, "dev"), "elements.json"))
+	if err != nil || !strings.Contains(got, `"key": "db0"`) {
+		t.Fatalf("elements.json: %v\n%s", err, got)
+	}
+	els, _ := h.store.Elements(context.Background(), "env/dev")
+	for _, e := range els {
+		if pw := e.Inputs["password"]; pw != "" && strings.Contains(got, pw) {
+			t.Fatal("elements.json holds a generated password")
+		}
+	}
+}

@@ -198,6 +198,7 @@ func (e *Engine) createJob(kind, name string) func(ctx context.Context, op *stat
 			})
 			return &rolledBack{err: err, rollbackErr: rbErr}
 		}
+		e.writeElements(kind, name, els)
 		return e.store.UpdateObject(ctx, kind, name, func(o *state.Object) {
 			o.Status, o.Error = state.StatusAvailable, ""
 			for _, el := range els {
@@ -209,6 +210,19 @@ func (e *Engine) createJob(kind, name string) func(ctx context.Context, op *stat
 				}
 			}
 		})
+	}
+}
+
+// writeElements keeps what cld generated beside the definition: every
+// element with its spec, labels and outputs. Secrets are not in it (their
+// fields never serialise).
+func (e *Engine) writeElements(kind, name string, els []*state.Element) {
+	b, err := json.MarshalIndent(els, "", "  ")
+	if err == nil {
+		_, err = e.layout.WriteArtifact(kind, name, "elements.json", b)
+	}
+	if err != nil {
+		e.log.Warn("artifact", "err", err)
 	}
 }
 
@@ -560,6 +574,7 @@ func (e *Engine) redeployJob(name, retired string) func(ctx context.Context, op 
 		for _, el := range old {
 			e.store.DeleteElement(bg, el.Owner, el.Key)
 		}
+		e.writeElements(state.KindApp, name, cur)
 		return e.store.UpdateObject(ctx, state.KindApp, name, func(o *state.Object) {
 			o.Status, o.Error = state.StatusAvailable, ""
 			for _, el := range cur {

@@ -1,2 +1,0 @@
-// Package internal holds cld's implementation packages.
-package internal
