@@ -195,7 +195,7 @@ func (e *Engine) ensure(ctx context.Context, el *state.Element, deps map[string]
 	if err != nil {
 		return err
 	}
-	if !obs.Exists {
+	if !obs.Exists || obs.Incomplete {
 		el.Status = state.StatusCreating
 		if err := e.store.UpdateElement(ctx, el); err != nil {
 			return err

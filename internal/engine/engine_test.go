@@ -28,11 +28,12 @@ type memTarget struct {
 	block    map[string]chan struct{} // key -> Create waits until closed
 	readyIn  int                      // Observe calls before ready
 	observed map[string]int
+	half     map[string]bool // name -> created but not finished (a crash inside Create)
 }
 
 func newMem() *memTarget {
 	return &memTarget{objects: map[string]bool{}, creates: map[string]int{}, delay: map[string]time.Duration{},
-		failOn: map[string]error{}, block: map[string]chan struct{}{}, observed: map[string]int{}}
+		failOn: map[string]error{}, block: map[string]chan struct{}{}, observed: map[string]int{}, half: map[string]bool{}}
 }
 
 func (m *memTarget) Name() string { return spec.TargetLocal }
@@ -72,6 +73,9 @@ func (h memHandler) Observe(ctx context.Context, req *provider.Request) (provide
 	}
 	h.m.observed[name]++
 	obs := provider.Observation{Exists: true, Ready: h.m.observed[name] > h.m.readyIn, Outputs: map[string]string{"Name": name}}
+	if h.m.half[name] {
+		return provider.Observation{Exists: true, Incomplete: true}, nil
+	}
 	if req.Element.BindType != "" {
 		obs.Secrets = map[string]string{"Password": req.Element.Inputs["password"]}
 	}
@@ -108,6 +112,7 @@ func (h memHandler) Create(ctx context.Context, req *provider.Request) error {
 		return provider.Permanent(fail)
 	}
 	h.m.objects[name] = true
+	delete(h.m.half, name)
 	h.m.events = append(h.m.events, "create "+key)
 	return nil
 }
@@ -451,5 +456,21 @@ func TestElementsArtifactHasNoSecrets(t *testing.T) {
 		if pw := e.Inputs["password"]; pw != "" && strings.Contains(got, pw) {
 			t.Fatal("elements.json holds a generated password")
 		}
+	}
+}
+
+// An element left half-made by a crash inside Create is finished, not skipped.
+func TestIncompleteElementIsFinished(t *testing.T) {
+	mem := newMem()
+	h := newHarness(t, mem)
+	h.eng.now = func() time.Time { return time.Unix(1700000000, 0) }
+	mem.objects["dev-1700000000"] = true
+	mem.half["dev-1700000000"] = true
+	done := h.wait(must(h.eng.CreateEnv(context.Background(), "dev", "env.yaml", []byte(envYAML))))
+	if done.Status != state.OpSucceeded {
+		t.Fatalf("%s %s", done.Status, done.Error)
+	}
+	if mem.half["dev-1700000000"] || mem.creates["dev-1700000000"] != 1 {
+		t.Fatalf("the half-made cluster was not finished: %v %v", mem.half, mem.creates)
 	}
 }

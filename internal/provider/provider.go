@@ -83,6 +83,9 @@ type Observation struct {
 	Exists bool
 	// Ready means usable: a database accepts connections, an app answers.
 	Ready bool
+	// Incomplete means a create was interrupted half-way (a container created
+	// but never started): the engine calls Create again to finish it.
+	Incomplete bool
 	// Failed is a terminal failure reason (container exited, instance failed).
 	Failed  string
 	Ref     string

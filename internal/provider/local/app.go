@@ -50,6 +50,10 @@ func (h appHandler) Observe(ctx context.Context, req *provider.Request) (provide
 		return provider.Observation{}, engineError(err)
 	}
 	obs := provider.Observation{Exists: true, Ref: c.ID, Outputs: map[string]string{"Container": req.Element.Name, "Image": as.Image}}
+	if neverStarted(c) {
+		obs.Incomplete = true
+		return obs, nil
+	}
 	if reason := stopped(c); reason != "" {
 		obs.Failed = fmt.Sprintf("app container %s %s%s", req.Element.Name, reason, lastLines(ctx, h.t, c.ID))
 		return obs, nil

@@ -81,6 +81,10 @@ func (h databaseHandler) Observe(ctx context.Context, req *provider.Request) (pr
 		// POSTGRES_USER is the superuser: its password is the root password.
 		obs.Secrets["Root_Password"] = req.Element.Inputs["password"]
 	}
+	if neverStarted(c) {
+		obs.Incomplete = true
+		return obs, nil
+	}
 	if reason := stopped(c); reason != "" {
 		obs.Failed = fmt.Sprintf("database container %s %s%s", req.Element.Name, reason, lastLines(ctx, h.t, c.ID))
 		return obs, nil
@@ -217,6 +221,11 @@ func (t *Target) removeContainer(ctx context.Context, name string) error {
 		return nil // the engine is removing it; Observe tells when it is gone
 	}
 	return engineError(err)
+}
+
+// neverStarted reports a container created by an interrupted Create.
+func neverStarted(c container.InspectResponse) bool {
+	return c.State != nil && c.State.Status == "created" && c.State.Error == "" && c.State.StartedAt == "0001-01-01T00:00:00Z"
 }
 
 // stopped says why a container is not running, or "" if it runs.
