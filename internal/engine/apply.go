@@ -127,6 +127,12 @@ func (g *graph) walk(ctx context.Context, reverse bool, fn func(ctx context.Cont
 // apply brings every element of a plan to available: observe, create if
 // absent, wait until ready. Independent elements proceed concurrently.
 func (e *Engine) apply(ctx context.Context, els []*state.Element, say reporter) error {
+	return e.applyUpdating(ctx, els, nil, say)
+}
+
+// applyUpdating is apply where some elements (by key) replace a previous
+// version in place through their handler's Updater (a rolling update).
+func (e *Engine) applyUpdating(ctx context.Context, els []*state.Element, updates map[string]*state.Element, say reporter) error {
 	g, err := newGraph(els)
 	if err != nil {
 		return err
@@ -139,6 +145,7 @@ func (e *Engine) apply(ctx context.Context, els []*state.Element, say reporter) 
 		}
 	}
 	return g.walk(ctx, false, func(ctx context.Context, el *state.Element) error {
+		var err error
 		mu.Lock()
 		deps := map[string]*provider.Element{}
 		for _, d := range el.Deps {
@@ -154,7 +161,12 @@ func (e *Engine) apply(ctx context.Context, els []*state.Element, say reporter) 
 				}
 			}
 		}
-		if err := e.ensure(ctx, el, deps, say); err != nil {
+		if prev, ok := updates[el.Key]; ok {
+			err = e.update(ctx, el, prev, deps, say)
+		} else {
+			err = e.ensure(ctx, el, deps, say)
+		}
+		if err != nil {
 			return fmt.Errorf("%s %s: %w", el.Kind, el.Name, err)
 		}
 		mu.Lock()
@@ -215,6 +227,38 @@ func (e *Engine) ensure(ctx context.Context, el *state.Element, deps map[string]
 	if el.Status != state.StatusAvailable {
 		say("%s %s available (%s)", el.Kind, el.Name, time.Since(start).Round(10*time.Millisecond))
 	}
+	el.Status, el.Error = state.StatusAvailable, ""
+	el.Ref, el.Outputs, el.Secrets = obs.Ref, obs.Outputs, obs.Secrets
+	return e.store.UpdateElement(ctx, el)
+}
+
+// update changes an element in place from its previous version, then waits
+// until it is ready again.
+func (e *Engine) update(ctx context.Context, el, prev *state.Element, deps map[string]*provider.Element, say reporter) error {
+	h, err := e.targets.Handler(&el.Element)
+	if err != nil {
+		return err
+	}
+	u, ok := h.(provider.Updater)
+	if !ok {
+		return fmt.Errorf("internal: %s cannot be updated in place", el.Kind)
+	}
+	req := &provider.Request{Element: &el.Element, Deps: deps, Progress: func(m string) { say("%s: %s", el.Key, m) }}
+	start := time.Now()
+	el.Status = state.StatusUpdating
+	if err := e.store.UpdateElement(ctx, el); err != nil {
+		return err
+	}
+	say("updating %s %s in place", el.Kind, el.Name)
+	if err := e.retry(ctx, func() error { return u.Update(ctx, req, &prev.Element) }); err != nil {
+		return err
+	}
+	obs, err := e.waitReady(ctx, h, req, provider.Observation{})
+	if err != nil {
+		el.Error = err.Error()
+		return err
+	}
+	say("%s %s updated (%s)", el.Kind, el.Name, time.Since(start).Round(10*time.Millisecond))
 	el.Status, el.Error = state.StatusAvailable, ""
 	el.Ref, el.Outputs, el.Secrets = obs.Ref, obs.Outputs, obs.Secrets
 	return e.store.UpdateElement(ctx, el)

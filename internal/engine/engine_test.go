@@ -38,7 +38,27 @@ func newMem() *memTarget {
 
 func (m *memTarget) Name() string { return spec.TargetLocal }
 
-func (m *memTarget) Handler(kind string) (provider.Handler, bool) { return memHandler{m}, true }
+func (m *memTarget) Handler(kind string) (provider.Handler, bool) {
+	if kind == "mem-rolling" {
+		return memRolling{memHandler{m}}, true
+	}
+	return memHandler{m}, true
+}
+
+// memRolling updates in place, like a Kubernetes Deployment.
+type memRolling struct{ memHandler }
+
+func (h memRolling) Update(ctx context.Context, req *provider.Request, old *provider.Element) error {
+	h.m.mu.Lock()
+	defer h.m.mu.Unlock()
+	if err := h.m.failOn[req.Element.Name]; err != nil {
+		return provider.Permanent(err)
+	}
+	delete(h.m.objects, old.Name)
+	h.m.objects[req.Element.Name] = true
+	h.m.events = append(h.m.events, "update "+old.Name+" -> "+req.Element.Name)
+	return nil
+}
 
 func (m *memTarget) PlanCluster(p provider.EnvPlan) ([]*provider.Element, error) {
 	return []*provider.Element{{Key: "cluster", Kind: "mem", Target: m.Name(), Name: p.Base}}, nil
@@ -59,7 +79,11 @@ func (m *memTarget) PlanResources(p provider.EnvPlan, res []spec.Resource, clust
 }
 
 func (m *memTarget) PlanApp(p provider.AppPlan) ([]*provider.Element, error) {
-	return []*provider.Element{{Key: "app", Kind: "mem", Target: m.Name(), Name: p.Base}}, nil
+	kind := "mem"
+	if strings.Contains(p.Spec.Single.Image, "rolling") {
+		kind = "mem-rolling"
+	}
+	return []*provider.Element{{Key: "app", Kind: kind, Target: m.Name(), Name: p.Base}}, nil
 }
 
 type memHandler struct{ m *memTarget }
@@ -472,5 +496,44 @@ func TestIncompleteElementIsFinished(t *testing.T) {
 	}
 	if mem.half["dev-1700000000"] || mem.creates["dev-1700000000"] != 1 {
 		t.Fatalf("the half-made cluster was not finished: %v %v", mem.half, mem.creates)
+	}
+}
+
+// Elements whose handler updates in place are rolled, not taken down; a
+// failed roll goes back to the previous version the same way.
+func TestRedeployUpdatesInPlace(t *testing.T) {
+	mem := newMem()
+	h := newHarness(t, mem)
+	ctx := context.Background()
+	h.wait(must(h.eng.CreateEnv(ctx, "dev", "env.yaml", []byte(envYAML))))
+	h.wait(must(h.eng.DeployApp(ctx, "web", "dev", "app.yaml", []byte("app:\n  image: rolling:1\n"))))
+	v1, _ := h.store.Elements(ctx, "app/web")
+	t2 := time.Now().Add(time.Hour)
+	h.eng.now = func() time.Time { return t2 }
+	done := h.wait(must(h.eng.RedeployApp(ctx, "web", "app.yaml", []byte("app:\n  image: rolling:2\n"))))
+	if done.Status != state.OpSucceeded {
+		t.Fatalf("%s %s", done.Status, done.Error)
+	}
+	v2 := fmt.Sprintf("web-%d", t2.Unix())
+	want := "update " + v1[0].Name + " -> " + v2
+	if last := mem.events[len(mem.events)-1]; last != want {
+		t.Fatalf("last event %q, want %q (events %v)", last, want, mem.events)
+	}
+	for _, e := range mem.events {
+		if strings.HasPrefix(e, "delete") {
+			t.Fatalf("an in-place update deleted something: %v", mem.events)
+		}
+	}
+	// a failed roll is rolled back in place
+	t3 := t2.Add(time.Hour)
+	h.eng.now = func() time.Time { return t3 }
+	mem.failOn[fmt.Sprintf("web-%d", t3.Unix())] = errors.New("bad image")
+	done = h.wait(must(h.eng.RedeployApp(ctx, "web", "app.yaml", []byte("app:\n  image: rolling:3\n"))))
+	if done.Status != state.OpRolledBack {
+		t.Fatalf("%s %s", done.Status, done.Error)
+	}
+	now, _ := h.store.Elements(ctx, "app/web")
+	if len(now) != 1 || now[0].Name != v2 || now[0].Status != state.StatusAvailable || !mem.objects[v2] {
+		t.Fatalf("after a failed roll: %+v %v", now, mem.objects)
 	}
 }

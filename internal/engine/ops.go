@@ -530,8 +530,11 @@ func (e *Engine) RedeployApp(ctx context.Context, name, file string, src []byte)
 	return op, err
 }
 
-// redeployJob: take the previous version down (keeping its rows), bring the
-// new one up; on failure remove the new one and bring the previous back.
+// redeployJob brings up the new version of an app. Elements whose handler can
+// update in place (a Kubernetes Deployment, an ECS service) are rolled from
+// the previous version; the others are replaced: the previous ones go down
+// (rows kept), the new ones come up. On failure the new version is removed
+// and the previous one brought back the same way.
 func (e *Engine) redeployJob(name, retired string) func(ctx context.Context, op *state.Operation, say reporter) error {
 	return func(ctx context.Context, op *state.Operation, say reporter) error {
 		owner := state.Owner(state.KindApp, name)
@@ -543,10 +546,19 @@ func (e *Engine) redeployJob(name, retired string) func(ctx context.Context, op 
 		if err != nil {
 			return err
 		}
-		say("stopping the previous version (%d elements)", len(old))
-		err = e.retire(ctx, old, say)
+		forward, backward := e.inPlace(old, cur)
+		var replaced []*state.Element
+		for _, el := range old {
+			if _, ok := backward[el.Key]; !ok {
+				replaced = append(replaced, el)
+			}
+		}
+		if len(replaced) > 0 {
+			say("stopping the previous version (%d elements)", len(replaced))
+		}
+		err = e.retire(ctx, replaced, say)
 		if err == nil {
-			err = e.apply(ctx, cur, say)
+			err = e.applyUpdating(ctx, cur, forward, say)
 		}
 		if err != nil && e.ctx.Err() != nil {
 			return err
@@ -554,13 +566,24 @@ func (e *Engine) redeployJob(name, retired string) func(ctx context.Context, op 
 		bg := context.WithoutCancel(ctx)
 		if err != nil {
 			say("new version failed: %v; restoring the previous version", err)
-			rbErr := e.destroy(bg, cur, say)
+			var fresh []*state.Element // the new version's own elements, not shared with the old
+			for _, el := range cur {
+				if _, ok := forward[el.Key]; !ok {
+					fresh = append(fresh, el)
+				}
+			}
+			rbErr := e.destroy(bg, fresh, say)
+			for _, el := range cur {
+				if _, ok := forward[el.Key]; ok {
+					e.store.DeleteElement(bg, el.Owner, el.Key)
+				}
+			}
 			if rbErr == nil {
 				rbErr = e.store.MoveElements(bg, retired, owner)
 			}
 			if rbErr == nil {
 				restored, _ := e.store.Elements(bg, owner)
-				rbErr = e.apply(bg, restored, say)
+				rbErr = e.applyUpdating(bg, restored, backward, say)
 			}
 			msg := err.Error()
 			e.store.UpdateObject(bg, state.KindApp, name, func(o *state.Object) {
@@ -584,6 +607,31 @@ func (e *Engine) redeployJob(name, retired string) func(ctx context.Context, op 
 			}
 		})
 	}
+}
+
+// inPlace pairs new and previous elements that can be updated in place:
+// same key and kind, a handler that implements Updater. forward maps a key to
+// the previous element (to roll forward), backward to the new one (to roll back).
+func (e *Engine) inPlace(old, cur []*state.Element) (forward, backward map[string]*state.Element) {
+	forward, backward = map[string]*state.Element{}, map[string]*state.Element{}
+	prev := map[string]*state.Element{}
+	for _, el := range old {
+		prev[el.Key] = el
+	}
+	for _, el := range cur {
+		p, ok := prev[el.Key]
+		if !ok || p.Kind != el.Kind || p.Status == state.StatusDeleted {
+			continue
+		}
+		h, err := e.targets.Handler(&el.Element)
+		if err != nil {
+			continue
+		}
+		if _, ok := h.(provider.Updater); ok {
+			forward[el.Key], backward[el.Key] = p, el
+		}
+	}
+	return forward, backward
 }
 
 // retire deletes the platform objects of elements but keeps their rows
