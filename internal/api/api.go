@@ -17,6 +17,9 @@ type Definition struct {
 	Env    string `json:"env,omitempty"`
 	File   string `json:"file"`
 	Source []byte `json:"source"`
+	// ClientEnv carries the variables of the user's shell that targets honour
+	// (KUBECONFIG, AWS_PROFILE, CLOUDSDK_...): the server may run elsewhere.
+	ClientEnv map[string]string `json:"client_env,omitempty"`
 }
 
 // Object is an environment, app or container as listed.

@@ -40,7 +40,7 @@ func newAppDeploy(f *Factory) *cobra.Command {
 			if err != nil {
 				return err
 			}
-			a, err := c.DeployApp(cmd.Context(), api.Definition{Name: name, Env: env, File: file, Source: src})
+			a, err := c.DeployApp(cmd.Context(), api.Definition{Name: name, Env: env, File: file, Source: src, ClientEnv: clientEnv()})
 			if err != nil {
 				return err
 			}
@@ -80,7 +80,7 @@ func newAppRedeploy(f *Factory) *cobra.Command {
 			if err != nil {
 				return err
 			}
-			a, err := c.RedeployApp(cmd.Context(), api.Definition{Name: name, File: file, Source: src})
+			a, err := c.RedeployApp(cmd.Context(), api.Definition{Name: name, File: file, Source: src, ClientEnv: clientEnv()})
 			if err != nil {
 				return err
 			}

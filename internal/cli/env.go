@@ -6,6 +6,7 @@ import (
 	"maps"
 	"os"
 	"os/exec"
+	"path/filepath"
 	"slices"
 	"strings"
 
@@ -64,7 +65,7 @@ func newEnvCreate(f *Factory) *cobra.Command {
 			if err != nil {
 				return err
 			}
-			a, err := c.CreateEnv(cmd.Context(), api.Definition{Name: name, File: file, Source: src})
+			a, err := c.CreateEnv(cmd.Context(), api.Definition{Name: name, File: file, Source: src, ClientEnv: clientEnv()})
 			if err != nil {
 				return err
 			}
@@ -340,4 +341,29 @@ func newEnvExec(f *Factory) *cobra.Command {
 			return runIn(cmd, f, args[0], args[1:])
 		},
 	}
+}
+
+// clientEnv picks the variables of the user's shell that targets honour.
+// Credentials themselves are not sent: the server reads them where the SDKs
+// look (shared files, its own environment, metadata services).
+func clientEnv() map[string]string {
+	out := map[string]string{}
+	for _, kv := range os.Environ() {
+		k, v, _ := strings.Cut(kv, "=")
+		switch {
+		case k == "KUBECONFIG":
+			var abs []string
+			for _, p := range filepath.SplitList(v) {
+				if a, err := filepath.Abs(p); err == nil {
+					abs = append(abs, a)
+				}
+			}
+			out[k] = strings.Join(abs, string(filepath.ListSeparator))
+		case k == "AWS_PROFILE", k == "AWS_REGION", k == "AWS_DEFAULT_REGION", k == "AWS_CONFIG_FILE",
+			k == "AWS_SHARED_CREDENTIALS_FILE", strings.HasPrefix(k, "AWS_ENDPOINT_URL"),
+			k == "GOOGLE_APPLICATION_CREDENTIALS", k == "GOOGLE_CLOUD_PROJECT", strings.HasPrefix(k, "CLOUDSDK_"):
+			out[k] = v
+		}
+	}
+	return out
 }

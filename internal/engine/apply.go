@@ -370,6 +370,10 @@ func (e *Engine) remove(ctx context.Context, el *state.Element, say reporter) er
 		return err
 	}
 	req := &provider.Request{Element: &el.Element, Progress: func(m string) { say("%s: %s", el.Key, m) }}
+	if b, ok := h.(provider.Borrowed); ok && b.Borrowed() {
+		say("forgetting %s %s (cld did not make it)", el.Kind, el.Name)
+		return e.store.DeleteElement(ctx, el.Owner, el.Key)
+	}
 	el.Status = state.StatusDeleting
 	if err := e.store.UpdateElement(ctx, el); err != nil && !errors.Is(err, state.ErrNotFound) {
 		return err

@@ -217,7 +217,7 @@ func TestCreateRunsIndependentElementsConcurrently(t *testing.T) {
 	mem.delay["db0"] = 400 * time.Millisecond
 	h := newHarness(t, mem)
 	start := time.Now()
-	op, err := h.eng.CreateEnv(context.Background(), "dev", "env.yaml", []byte(envYAML))
+	op, err := h.eng.CreateEnv(context.Background(), "dev", "env.yaml", []byte(envYAML), nil)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -251,7 +251,7 @@ func TestFailedCreateRollsBackEverything(t *testing.T) {
 	mem := newMem()
 	mem.failOn["db0-rule"] = errors.New("quota exceeded")
 	h := newHarness(t, mem)
-	op, err := h.eng.CreateEnv(context.Background(), "dev", "env.yaml", []byte(envYAML))
+	op, err := h.eng.CreateEnv(context.Background(), "dev", "env.yaml", []byte(envYAML), nil)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -281,7 +281,7 @@ func TestFailedCreateRollsBackEverything(t *testing.T) {
 	}
 	// the name can be used again once fixed
 	delete(mem.failOn, "db0-rule")
-	op, err = h.eng.CreateEnv(context.Background(), "dev", "env.yaml", []byte(envYAML))
+	op, err = h.eng.CreateEnv(context.Background(), "dev", "env.yaml", []byte(envYAML), nil)
 	if err != nil {
 		t.Fatalf("create after a rolled-back create: %v", err)
 	}
@@ -299,7 +299,7 @@ func TestBadInputCreatesNothing(t *testing.T) {
 		{"dev", "environment:\n  app_deployment:\n    target: local\n    size: 3\n", "env.yaml:4:5: environment.app_deployment.size: unknown field"},
 		{"dev", "environment:\n  app_deployment:\n    target: aws\n", "not available yet"},
 	} {
-		_, err := h.eng.CreateEnv(ctx, c.name, "env.yaml", []byte(c.src))
+		_, err := h.eng.CreateEnv(ctx, c.name, "env.yaml", []byte(c.src), nil)
 		var in *InputError
 		if !errors.As(err, &in) || !strings.Contains(err.Error(), c.want) {
 			t.Errorf("%q: got %v, want input error containing %q", c.src, err, c.want)
@@ -318,12 +318,12 @@ func TestBadInputCreatesNothing(t *testing.T) {
 func TestNameTaken(t *testing.T) {
 	h := newHarness(t, newMem())
 	ctx := context.Background()
-	op, err := h.eng.CreateEnv(ctx, "dev", "env.yaml", []byte(envYAML))
+	op, err := h.eng.CreateEnv(ctx, "dev", "env.yaml", []byte(envYAML), nil)
 	if err != nil {
 		t.Fatal(err)
 	}
 	h.wait(op)
-	_, err = h.eng.CreateEnv(ctx, "dev", "env.yaml", []byte(envYAML))
+	_, err = h.eng.CreateEnv(ctx, "dev", "env.yaml", []byte(envYAML), nil)
 	var c *ConflictError
 	if !errors.As(err, &c) || !strings.Contains(err.Error(), `environment "dev" already exists`) {
 		t.Fatalf("got %v", err)
@@ -336,7 +336,7 @@ func TestResumeAfterCrashAdoptsInsteadOfRecreating(t *testing.T) {
 	mem := newMem()
 	mem.block["db0"] = make(chan struct{}) // the database create hangs
 	h := newHarness(t, mem)
-	op, err := h.eng.CreateEnv(context.Background(), "dev", "env.yaml", []byte(envYAML))
+	op, err := h.eng.CreateEnv(context.Background(), "dev", "env.yaml", []byte(envYAML), nil)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -380,9 +380,9 @@ func TestDeleteEnvRefusesWithAppsUnlessForced(t *testing.T) {
 	mem := newMem()
 	h := newHarness(t, mem)
 	ctx := context.Background()
-	h.wait(must(h.eng.CreateEnv(ctx, "dev", "env.yaml", []byte(envYAML))))
+	h.wait(must(h.eng.CreateEnv(ctx, "dev", "env.yaml", []byte(envYAML), nil)))
 	app := "app:\n  image: greet:1\n  env:\n    P: $CLOUDARK_MYSQL_Password\n"
-	h.wait(must(h.eng.DeployApp(ctx, "web", "dev", "app.yaml", []byte(app))))
+	h.wait(must(h.eng.DeployApp(ctx, "web", "dev", "app.yaml", []byte(app), nil)))
 	if _, err := h.eng.DeleteEnv(ctx, "dev", false); err == nil || !strings.Contains(err.Error(), "web") {
 		t.Fatalf("delete with an app: %v", err)
 	}
@@ -403,9 +403,9 @@ func TestDeployBindingErrorsCreateNothing(t *testing.T) {
 	mem := newMem()
 	h := newHarness(t, mem)
 	ctx := context.Background()
-	h.wait(must(h.eng.CreateEnv(ctx, "dev", "env.yaml", []byte(envYAML))))
+	h.wait(must(h.eng.CreateEnv(ctx, "dev", "env.yaml", []byte(envYAML), nil)))
 	before := mem.alive()
-	_, err := h.eng.DeployApp(ctx, "web", "dev", "app.yaml", []byte("app:\n  image: greet:1\n  env:\n    P: $CLOUDARK_RDS_MasterUserPassword\n"))
+	_, err := h.eng.DeployApp(ctx, "web", "dev", "app.yaml", []byte("app:\n  image: greet:1\n  env:\n    P: $CLOUDARK_RDS_MasterUserPassword\n"), nil)
 	if err == nil || !strings.Contains(err.Error(), "app.yaml:4:8: app.env.P: $CLOUDARK_RDS_MasterUserPassword: environment dev has no RDS resource") {
 		t.Fatalf("got %v", err)
 	}
@@ -421,13 +421,13 @@ func TestRedeployRestoresPreviousVersionOnFailure(t *testing.T) {
 	mem := newMem()
 	h := newHarness(t, mem)
 	ctx := context.Background()
-	h.wait(must(h.eng.CreateEnv(ctx, "dev", "env.yaml", []byte(envYAML))))
-	h.wait(must(h.eng.DeployApp(ctx, "web", "dev", "app.yaml", []byte("app:\n  image: greet:1\n"))))
+	h.wait(must(h.eng.CreateEnv(ctx, "dev", "env.yaml", []byte(envYAML), nil)))
+	h.wait(must(h.eng.DeployApp(ctx, "web", "dev", "app.yaml", []byte("app:\n  image: greet:1\n"), nil)))
 	old, _ := h.store.Elements(ctx, "app/web")
 	later := time.Now().Add(time.Hour)
 	h.eng.now = func() time.Time { return later }
 	mem.failOn[fmt.Sprintf("web-%d", later.Unix())] = errors.New("image greet:2 not found")
-	done := h.wait(must(h.eng.RedeployApp(ctx, "web", "app.yaml", []byte("app:\n  image: greet:2\n"))))
+	done := h.wait(must(h.eng.RedeployApp(ctx, "web", "app.yaml", []byte("app:\n  image: greet:2\n"), nil)))
 	if done.Status != state.OpRolledBack {
 		t.Fatalf("%s %s", done.Status, done.Error)
 	}
@@ -439,7 +439,7 @@ func TestRedeployRestoresPreviousVersionOnFailure(t *testing.T) {
 		t.Fatal("previous container not running again")
 	}
 	h.eng.now = func() time.Time { return time.Now().Add(2 * time.Hour) }
-	done = h.wait(must(h.eng.RedeployApp(ctx, "web", "app.yaml", []byte("app:\n  image: greet:3\n"))))
+	done = h.wait(must(h.eng.RedeployApp(ctx, "web", "app.yaml", []byte("app:\n  image: greet:3\n"), nil)))
 	if done.Status != state.OpSucceeded {
 		t.Fatalf("%s %s", done.Status, done.Error)
 	}
@@ -454,7 +454,7 @@ func TestRedeployRestoresPreviousVersionOnFailure(t *testing.T) {
 
 func TestArtifactsKeepDefinitionAsGiven(t *testing.T) {
 	h := newHarness(t, newMem())
-	h.wait(must(h.eng.CreateEnv(context.Background(), "dev", "/some/where/env.yaml", []byte(envYAML))))
+	h.wait(must(h.eng.CreateEnv(context.Background(), "dev", "/some/where/env.yaml", []byte(envYAML), nil)))
 	got, err := readFile(filepath.Join(h.eng.Layout().Folder(state.KindEnv, "dev"), "env.yaml"))
 	if err != nil || got != envYAML {
 		t.Fatalf("artifact: %q %v", got, err)
@@ -470,7 +470,7 @@ func must(op *state.Operation, err error) *state.Operation {
 
 func TestElementsArtifactHasNoSecrets(t *testing.T) {
 	h := newHarness(t, newMem())
-	h.wait(must(h.eng.CreateEnv(context.Background(), "dev", "env.yaml", []byte(envYAML))))
+	h.wait(must(h.eng.CreateEnv(context.Background(), "dev", "env.yaml", []byte(envYAML), nil)))
 	got, err := readFile(filepath.Join(h.eng.Layout().Folder(state.KindEnv, "dev"), "elements.json"))
 	if err != nil || !strings.Contains(got, `"key": "db0"`) {
 		t.Fatalf("elements.json: %v\n%s", err, got)
@@ -490,7 +490,7 @@ func TestIncompleteElementIsFinished(t *testing.T) {
 	h.eng.now = func() time.Time { return time.Unix(1700000000, 0) }
 	mem.objects["dev-1700000000"] = true
 	mem.half["dev-1700000000"] = true
-	done := h.wait(must(h.eng.CreateEnv(context.Background(), "dev", "env.yaml", []byte(envYAML))))
+	done := h.wait(must(h.eng.CreateEnv(context.Background(), "dev", "env.yaml", []byte(envYAML), nil)))
 	if done.Status != state.OpSucceeded {
 		t.Fatalf("%s %s", done.Status, done.Error)
 	}
@@ -505,12 +505,12 @@ func TestRedeployUpdatesInPlace(t *testing.T) {
 	mem := newMem()
 	h := newHarness(t, mem)
 	ctx := context.Background()
-	h.wait(must(h.eng.CreateEnv(ctx, "dev", "env.yaml", []byte(envYAML))))
-	h.wait(must(h.eng.DeployApp(ctx, "web", "dev", "app.yaml", []byte("app:\n  image: rolling:1\n"))))
+	h.wait(must(h.eng.CreateEnv(ctx, "dev", "env.yaml", []byte(envYAML), nil)))
+	h.wait(must(h.eng.DeployApp(ctx, "web", "dev", "app.yaml", []byte("app:\n  image: rolling:1\n"), nil)))
 	v1, _ := h.store.Elements(ctx, "app/web")
 	t2 := time.Now().Add(time.Hour)
 	h.eng.now = func() time.Time { return t2 }
-	done := h.wait(must(h.eng.RedeployApp(ctx, "web", "app.yaml", []byte("app:\n  image: rolling:2\n"))))
+	done := h.wait(must(h.eng.RedeployApp(ctx, "web", "app.yaml", []byte("app:\n  image: rolling:2\n"), nil)))
 	if done.Status != state.OpSucceeded {
 		t.Fatalf("%s %s", done.Status, done.Error)
 	}
@@ -528,7 +528,7 @@ func TestRedeployUpdatesInPlace(t *testing.T) {
 	t3 := t2.Add(time.Hour)
 	h.eng.now = func() time.Time { return t3 }
 	mem.failOn[fmt.Sprintf("web-%d", t3.Unix())] = errors.New("bad image")
-	done = h.wait(must(h.eng.RedeployApp(ctx, "web", "app.yaml", []byte("app:\n  image: rolling:3\n"))))
+	done = h.wait(must(h.eng.RedeployApp(ctx, "web", "app.yaml", []byte("app:\n  image: rolling:3\n"), nil)))
 	if done.Status != state.OpRolledBack {
 		t.Fatalf("%s %s", done.Status, done.Error)
 	}

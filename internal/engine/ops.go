@@ -34,7 +34,7 @@ var registries = map[string]string{"local": spec.TargetLocal, "ecr": spec.Target
 
 // CreateEnv validates an environment definition, records the intent for every
 // element, and starts creating them. It returns once the operation runs.
-func (e *Engine) CreateEnv(ctx context.Context, name, file string, src []byte) (*state.Operation, error) {
+func (e *Engine) CreateEnv(ctx context.Context, name, file string, src []byte, clientEnv map[string]string) (*state.Operation, error) {
 	if err := spec.CheckName("environment", name); err != nil {
 		return nil, badInput(err)
 	}
@@ -46,7 +46,7 @@ func (e *Engine) CreateEnv(ctx context.Context, name, file string, src []byte) (
 		return nil, err
 	}
 	base := name + "-" + e.stamp()
-	plan := provider.EnvPlan{Env: name, Base: base, Spec: env}
+	plan := provider.EnvPlan{Env: name, Base: base, Spec: env, ClientEnv: clientEnv, Folder: e.layout.Folder(state.KindEnv, name)}
 	var els []*provider.Element
 	var cluster []*provider.Element
 	target := ""
@@ -378,7 +378,7 @@ func (e *Engine) CreateContainer(ctx context.Context, name, registry, contextTar
 }
 
 // DeployApp binds an app definition to its environment and deploys it.
-func (e *Engine) DeployApp(ctx context.Context, name, envName, file string, src []byte) (*state.Operation, error) {
+func (e *Engine) DeployApp(ctx context.Context, name, envName, file string, src []byte, clientEnv map[string]string) (*state.Operation, error) {
 	if err := spec.CheckName("app", name); err != nil {
 		return nil, badInput(err)
 	}
@@ -390,7 +390,7 @@ func (e *Engine) DeployApp(ctx context.Context, name, envName, file string, src 
 		return nil, err
 	}
 	base := name + "-" + e.stamp()
-	plan, target, err := e.planApp(ctx, name, envName, base, app)
+	plan, target, err := e.planApp(ctx, name, envName, base, app, clientEnv)
 	if err != nil {
 		return nil, err
 	}
@@ -401,7 +401,7 @@ func (e *Engine) DeployApp(ctx context.Context, name, envName, file string, src 
 
 // planApp binds and plans an app for its environment. Every problem is an
 // InputError: nothing has been created yet.
-func (e *Engine) planApp(ctx context.Context, name, envName, base string, app *spec.App) ([]*provider.Element, string, error) {
+func (e *Engine) planApp(ctx context.Context, name, envName, base string, app *spec.App, clientEnv map[string]string) ([]*provider.Element, string, error) {
 	envObj, err := e.store.GetObject(ctx, state.KindEnv, envName)
 	if errors.Is(err, state.ErrNotFound) {
 		return nil, "", badInput(fmt.Errorf("environment %q does not exist (`cld env list` shows them)", envName))
@@ -445,11 +445,12 @@ func (e *Engine) planApp(ctx context.Context, name, envName, base string, app *s
 		}
 	case spec.FormatKubernetes:
 		for i, d := range app.Docs {
-			out, _, err := binder.Tree(d.Object, d.Pos, fmt.Sprintf("document[%d]", i))
+			out, secretPaths, err := binder.Tree(d.Object, d.Pos, fmt.Sprintf("document[%d]", i))
 			if err != nil {
 				return nil, "", badInput(err)
 			}
 			bound.Docs = append(bound.Docs, out)
+			bound.DocSecrets = append(bound.DocSecrets, secretPaths)
 		}
 	case spec.FormatECS:
 		out, _, err := binder.Tree(app.ECS.Object, app.ECS.Pos, "")
@@ -471,7 +472,7 @@ func (e *Engine) planApp(ctx context.Context, name, envName, base string, app *s
 	for i, el := range envEls {
 		cluster[i] = &el.Element
 	}
-	plan, err := rp.PlanApp(provider.AppPlan{App: name, Base: base, Env: envName, Spec: app, Bound: bound, Cluster: cluster, EnvSpec: &envSpec})
+	plan, err := rp.PlanApp(provider.AppPlan{App: name, Base: base, Env: envName, Spec: app, Bound: bound, Cluster: cluster, EnvSpec: &envSpec, ClientEnv: clientEnv})
 	if err != nil {
 		return nil, "", badInput(err)
 	}
@@ -481,7 +482,7 @@ func (e *Engine) planApp(ctx context.Context, name, envName, base string, app *s
 // RedeployApp replaces an app's elements with a new version (new image or
 // settings) without touching its environment. If the new version fails, the
 // previous one is brought back.
-func (e *Engine) RedeployApp(ctx context.Context, name, file string, src []byte) (*state.Operation, error) {
+func (e *Engine) RedeployApp(ctx context.Context, name, file string, src []byte, clientEnv map[string]string) (*state.Operation, error) {
 	o, err := e.store.GetObject(ctx, state.KindApp, name)
 	if err != nil {
 		return nil, err
@@ -498,7 +499,7 @@ func (e *Engine) RedeployApp(ctx context.Context, name, file string, src []byte)
 	if base == o.Base {
 		base += "-b" // two versions within one second
 	}
-	plan, _, err := e.planApp(ctx, name, o.Env, base, app)
+	plan, _, err := e.planApp(ctx, name, o.Env, base, app, clientEnv)
 	if err != nil {
 		return nil, err
 	}

@@ -126,6 +126,12 @@ type Waiter interface {
 	ReadyTimeout(el *Element) time.Duration
 }
 
+// Borrowed is optional: a handler of elements cld uses but did not make (an
+// existing Kubernetes cluster). Deleting such an element forgets it.
+type Borrowed interface {
+	Borrowed() bool
+}
+
 // Target is a named implementation of some roles, with handlers for its kinds.
 type Target interface {
 	Name() string
@@ -134,10 +140,15 @@ type Target interface {
 
 // EnvPlan is the input for planning an environment.
 type EnvPlan struct {
-	Env      string // environment name
-	Base     string // "<env>-<timestamp>": the prefix of every element name
-	Spec     *spec.Environment
-	Resolved map[string]string // settings resolved for this env (region, project)
+	Env  string // environment name
+	Base string // "<env>-<timestamp>": the prefix of every element name
+	Spec *spec.Environment
+	// ClientEnv holds the user's environment at `env create` time for the
+	// variables a target honours (KUBECONFIG, AWS_PROFILE, ...): the server
+	// may have been started from another shell.
+	ClientEnv map[string]string
+	// Folder is the environment's artifact folder (kubeconfigs, keys).
+	Folder string
 }
 
 // ClusterPlanner is a target that can make an environment's cluster.
@@ -174,14 +185,19 @@ type AppPlan struct {
 	Bound   *BoundApp  // the app definition with $CLOUDARK values resolved
 	Cluster []*Element // the environment's elements (network, cluster...), available
 	EnvSpec *spec.Environment
+	// ClientEnv as for EnvPlan, at `app deploy` time.
+	ClientEnv map[string]string
 }
 
 // BoundApp is an app definition after binding: plain values plus which of them are secret.
 type BoundApp struct {
-	Env     []BoundVar        `json:"env,omitempty"`
-	Docs    []map[string]any  `json:"docs,omitempty"` // Kubernetes documents, resolved
-	ECS     map[string]any    `json:"ecs,omitempty"`
-	Secrets map[string]string `json:"-"` // name -> value of every bound secret
+	Env  []BoundVar       `json:"env,omitempty"`
+	Docs []map[string]any `json:"docs,omitempty"` // Kubernetes documents, resolved
+	// DocSecrets lists, per document, the paths of fields that received a
+	// secret (document[0].spec.containers[0].env[1].value).
+	DocSecrets [][]string        `json:"-"`
+	ECS        map[string]any    `json:"ecs,omitempty"`
+	Secrets    map[string]string `json:"-"` // name -> value of every bound secret
 }
 
 // BoundVar is an environment variable after binding.

@@ -206,7 +206,7 @@ func (s *Server) createEnv(w http.ResponseWriter, r *http.Request) {
 		writeError(w, err)
 		return
 	}
-	op, err := s.eng.CreateEnv(r.Context(), d.Name, d.File, d.Source)
+	op, err := s.eng.CreateEnv(r.Context(), d.Name, d.File, d.Source, d.ClientEnv)
 	s.accepted(w, r, state.KindEnv, d.Name, op, err)
 }
 
@@ -223,7 +223,7 @@ func (s *Server) deployApp(w http.ResponseWriter, r *http.Request) {
 		writeError(w, err)
 		return
 	}
-	op, err := s.eng.DeployApp(r.Context(), d.Name, d.Env, d.File, d.Source)
+	op, err := s.eng.DeployApp(r.Context(), d.Name, d.Env, d.File, d.Source, d.ClientEnv)
 	s.accepted(w, r, state.KindApp, d.Name, op, err)
 }
 
@@ -234,7 +234,7 @@ func (s *Server) redeployApp(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	name := r.PathValue("name")
-	op, err := s.eng.RedeployApp(r.Context(), name, d.File, d.Source)
+	op, err := s.eng.RedeployApp(r.Context(), name, d.File, d.Source, d.ClientEnv)
 	s.accepted(w, r, state.KindApp, name, op, err)
 }
 
