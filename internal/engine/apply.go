@@ -370,7 +370,7 @@ func (e *Engine) remove(ctx context.Context, el *state.Element, say reporter) er
 		return err
 	}
 	req := &provider.Request{Element: &el.Element, Progress: func(m string) { say("%s: %s", el.Key, m) }}
-	if b, ok := h.(provider.Borrowed); ok && b.Borrowed() {
+	if b, ok := h.(provider.Borrowed); ok && b.Borrowed(&el.Element) {
 		say("forgetting %s %s (cld did not make it)", el.Kind, el.Name)
 		return e.store.DeleteElement(ctx, el.Owner, el.Key)
 	}

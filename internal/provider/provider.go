@@ -126,10 +126,11 @@ type Waiter interface {
 	ReadyTimeout(el *Element) time.Duration
 }
 
-// Borrowed is optional: a handler of elements cld uses but did not make (an
-// existing Kubernetes cluster). Deleting such an element forgets it.
+// Borrowed is optional: a handler of elements cld may use without having
+// made them (an existing Kubernetes cluster, a shared namespace). Deleting
+// such an element forgets it.
 type Borrowed interface {
-	Borrowed() bool
+	Borrowed(el *Element) bool
 }
 
 // Target is a named implementation of some roles, with handlers for its kinds.

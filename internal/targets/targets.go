@@ -4,6 +4,7 @@ package targets
 
 import (
 	"github.com/cloudark/cld/internal/provider"
+	"github.com/cloudark/cld/internal/provider/kube"
 	"github.com/cloudark/cld/internal/provider/local"
 )
 
@@ -11,5 +12,6 @@ import (
 func All() *provider.Registry {
 	return provider.NewRegistry(
 		local.New(),
+		kube.New(),
 	)
 }
