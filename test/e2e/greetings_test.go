@@ -1,9 +1,12 @@
 package e2e
 
 import (
+	"context"
 	"fmt"
 	"os"
+	"os/exec"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 )
@@ -129,6 +132,9 @@ func TestGreetingsJourney(t *testing.T) {
 				t.Errorf("--tail 1 gave several lines:\n%s", tail)
 			}
 
+			// --follow streams lines written after it started
+			followLogs(t, u, app, url)
+
 			// redeploy: a new container, same environment and data
 			time.Sleep(1100 * time.Millisecond) // a new timestamp for the new version
 			newURL := strings.TrimSpace(u.ok("app", "redeploy", app, appFile))
@@ -171,4 +177,46 @@ func TestGreetingsJourney(t *testing.T) {
 			}
 		})
 	}
+}
+
+// followLogs runs `cld app logs --follow`, makes a request, and waits (bounded)
+// for the request's log line to arrive through the stream.
+func followLogs(t *testing.T, u *user, app, url string) {
+	t.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	cmd := exec.CommandContext(ctx, cldBin, "app", "logs", app, "--follow", "--runtime", "--since", "1s")
+	cmd.Env = append(append(os.Environ(), "CLD_HOME="+u.home), u.env...)
+	out := &syncBuffer{}
+	cmd.Stdout = out
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	defer func() { cmd.Process.Kill(); cmd.Wait() }()
+	time.Sleep(500 * time.Millisecond) // the stream is open
+	marker := fmt.Sprintf("/follow-%d", time.Now().UnixNano())
+	httpDo(t, "GET", url+marker, "") // a 404, logged with its path
+	for !strings.Contains(out.String(), "GET "+marker) {
+		if ctx.Err() != nil {
+			t.Fatalf("--follow did not stream the new request line; got:\n%s", out.String())
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+}
+
+type syncBuffer struct {
+	mu sync.Mutex
+	b  strings.Builder
+}
+
+func (s *syncBuffer) Write(p []byte) (int, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.Write(p)
+}
+
+func (s *syncBuffer) String() string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.String()
 }
