@@ -61,6 +61,7 @@ type user struct {
 	t    testing.TB
 	home string
 	dir  string
+	env  []string // extra environment, e.g. KUBECONFIG
 }
 
 func newUser(t testing.TB) *user {
@@ -90,7 +91,7 @@ func (u *user) runIn(dir string, args ...string) result {
 	defer cancel()
 	cmd := exec.CommandContext(ctx, cldBin, args...)
 	cmd.Dir = dir
-	cmd.Env = append(os.Environ(), "CLD_HOME="+u.home)
+	cmd.Env = append(append(os.Environ(), "CLD_HOME="+u.home), u.env...)
 	var out, errb bytes.Buffer
 	cmd.Stdout, cmd.Stderr = &out, &errb
 	err := cmd.Run()
