@@ -10,7 +10,7 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 export PATH="$PATH:/usr/local/go/bin"
-bash scripts/setup.sh >&2
+CLD_SKIP_KUBE=1 bash scripts/setup.sh >&2
 
 mkdir -p bin
 go build -o bin/cld ./cmd/cld

@@ -14,7 +14,6 @@ need=()
 command -v dockerd >/dev/null || need+=(docker.io)
 command -v debootstrap >/dev/null || need+=(debootstrap)
 command -v curl >/dev/null || need+=(curl)
-command -v etcd >/dev/null || need+=(etcd-server)
 [ -x /usr/bin/docker-registry ] || need+=(docker-registry)
 if [ ${#need[@]} -gt 0 ]; then
 	log "installing ${need[*]}"
@@ -36,5 +35,10 @@ fi
 log "docker engine $(docker version --format '{{.Server.Version}} (API {{.Server.APIVersion}})')"
 
 bash scripts/build-db-images.sh
+# The Kubernetes control plane the tests run (kube-apiserver, controller-manager,
+# scheduler, etcd, kwok), built from the Go module proxy once and cached.
+if [ "${CLD_SKIP_KUBE:-0}" != 1 ]; then
+	bash scripts/build-kube.sh
+fi
 go mod download
 log "ready"
