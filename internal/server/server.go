@@ -50,7 +50,7 @@ func Run(ctx context.Context, o Options) error {
 		return err
 	}
 	defer store.Close()
-	eng := engine.New(engine.Options{Store: store, Targets: o.Targets, Layout: o.Layout, Log: o.Log})
+	eng := engine.New(engine.Options{Store: state.NewCached(store), Targets: o.Targets, Layout: o.Layout, Log: o.Log})
 	s := &Server{eng: eng, layout: o.Layout, log: o.Log, stop: make(chan struct{})}
 
 	ln, err := listenUnix(o.Layout.Socket())

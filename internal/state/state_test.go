@@ -121,3 +121,35 @@ func TestReopenKeepsData(t *testing.T) {
 		t.Fatalf("%v %v", apps, err)
 	}
 }
+
+func TestCachedListFollowsWrites(t *testing.T) {
+	ctx := context.Background()
+	s, _ := openTest(t)
+	if err := s.CreateObject(ctx, &Object{Kind: KindApp, Name: "old", Env: "dev", Base: "old-1", Status: StatusAvailable}); err != nil {
+		t.Fatal(err)
+	}
+	c := NewCached(s)
+	if err := c.CreateObject(ctx, &Object{Kind: KindApp, Name: "b", Env: "dev", Base: "b-1", Status: StatusCreating, Source: []byte("app: {}")}); err != nil {
+		t.Fatal(err)
+	}
+	c.CreateObject(ctx, &Object{Kind: KindApp, Name: "a", Env: "prod", Base: "a-1", Status: StatusCreating})
+	c.UpdateObject(ctx, KindApp, "b", func(o *Object) { o.Status = StatusAvailable })
+	list, err := c.ListObjects(ctx, KindApp, "")
+	if err != nil || len(list) != 3 || list[0].Name != "a" || list[1].Name != "b" || list[1].Status != StatusAvailable || list[2].Name != "old" {
+		t.Fatalf("%v %v", list, err)
+	}
+	if list[1].Source != nil {
+		t.Fatal("lists carry no definitions")
+	}
+	dev, _ := c.ListObjects(ctx, KindApp, "dev")
+	if len(dev) != 2 {
+		t.Fatalf("env filter: %d", len(dev))
+	}
+	c.DeleteObject(ctx, KindApp, "b")
+	if list, _ := c.ListObjects(ctx, KindApp, ""); len(list) != 2 {
+		t.Fatalf("after delete: %d", len(list))
+	}
+	if o, _ := c.GetObject(ctx, KindApp, "a"); o == nil {
+		t.Fatal("GetObject goes to the store")
+	}
+}
