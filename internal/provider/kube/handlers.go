@@ -38,13 +38,13 @@ func (h clusterHandler) Observe(ctx context.Context, req *provider.Request) (pro
 	if err != nil {
 		return provider.Observation{}, err
 	}
-	v, err := c.typed.Discovery().ServerVersion()
+	v, err := c.serverVersion(ctx)
 	if err != nil {
 		return provider.Observation{}, nil // unreachable: Create explains
 	}
 	out := map[string]string{"Context": cs.Context, "Server": c.config.Host, "Version": v.GitVersion}
 	if cs.KubeconfigOut != "" {
-		if err := writeKubeconfig(c.raw, cs.Context, cs.Namespace, cs.KubeconfigOut); err != nil {
+		if err := writeKubeconfig(c.rawConfig, cs.Context, cs.Namespace, cs.KubeconfigOut); err != nil {
 			return provider.Observation{}, err
 		}
 		out["Kubeconfig"] = cs.KubeconfigOut
@@ -64,7 +64,7 @@ func (h clusterHandler) Create(ctx context.Context, req *provider.Request) error
 	if err != nil {
 		return err
 	}
-	if _, err := c.typed.Discovery().ServerVersion(); err != nil {
+	if _, err := c.serverVersion(ctx); err != nil {
 		return provider.Permanent(fmt.Errorf("cannot reach the cluster of context %q: %v", cs.Context, err))
 	}
 	return nil
@@ -116,7 +116,8 @@ func (h namespaceHandler) Observe(ctx context.Context, req *provider.Request) (p
 	if err != nil {
 		return provider.Observation{}, err
 	}
-	ns, err := c.typed.CoreV1().Namespaces().Get(ctx, req.Element.Name, metav1.GetOptions{})
+	ns := &corev1.Namespace{}
+	err = c.get(ctx, resNamespaces, "", req.Element.Name, ns)
 	if apierrors.IsNotFound(err) {
 		return provider.Observation{}, nil
 	}
@@ -141,14 +142,14 @@ func (h namespaceHandler) Create(ctx context.Context, req *provider.Request) err
 	if err != nil {
 		return err
 	}
-	ns := &corev1.Namespace{ObjectMeta: metav1.ObjectMeta{Name: req.Element.Name, Labels: kubeLabels(req.Element.Labels)}}
-	_, err = c.typed.CoreV1().Namespaces().Create(ctx, ns, metav1.CreateOptions{FieldManager: "cld"})
+	ns := &corev1.Namespace{TypeMeta: metav1.TypeMeta{APIVersion: "v1", Kind: "Namespace"}, ObjectMeta: metav1.ObjectMeta{Name: req.Element.Name, Labels: kubeLabels(req.Element.Labels)}}
+	err = c.create(ctx, resNamespaces, "", ns)
 	if apierrors.IsAlreadyExists(err) {
 		if s.Shared {
 			return nil
 		}
-		got, gerr := c.typed.CoreV1().Namespaces().Get(ctx, req.Element.Name, metav1.GetOptions{})
-		if gerr != nil {
+		got := &corev1.Namespace{}
+		if gerr := c.get(ctx, resNamespaces, "", req.Element.Name, got); gerr != nil {
 			return ctxErr(ctx, gerr)
 		}
 		if got.Labels[provider.LabelApp] != labelValue(req.Element.Labels[provider.LabelApp]) || got.Labels[provider.LabelManagedBy] != provider.ManagedByValue {
@@ -173,7 +174,7 @@ func (h namespaceHandler) Delete(ctx context.Context, req *provider.Request) err
 	if err != nil {
 		return err
 	}
-	err = c.typed.CoreV1().Namespaces().Delete(ctx, req.Element.Name, metav1.DeleteOptions{})
+	err = c.delete(ctx, resNamespaces, "", req.Element.Name, metav1.DeleteOptions{})
 	if apierrors.IsNotFound(err) {
 		return nil
 	}
@@ -194,7 +195,8 @@ func (h secretHandler) Observe(ctx context.Context, req *provider.Request) (prov
 	if err != nil {
 		return provider.Observation{}, err
 	}
-	sec, err := c.typed.CoreV1().Secrets(s.Namespace).Get(ctx, req.Element.Name, metav1.GetOptions{})
+	sec := &corev1.Secret{}
+	err = c.get(ctx, resSecrets, s.Namespace, req.Element.Name, sec)
 	if apierrors.IsNotFound(err) {
 		return provider.Observation{}, nil
 	}
@@ -206,6 +208,7 @@ func (h secretHandler) Observe(ctx context.Context, req *provider.Request) (prov
 
 func (h secretHandler) secret(req *provider.Request, s secretSpec) *corev1.Secret {
 	return &corev1.Secret{
+		TypeMeta:   metav1.TypeMeta{APIVersion: "v1", Kind: "Secret"},
 		ObjectMeta: metav1.ObjectMeta{Name: req.Element.Name, Namespace: s.Namespace, Labels: kubeLabels(req.Element.Labels)},
 		Type:       corev1.SecretTypeOpaque,
 		StringData: req.Element.Inputs,
@@ -221,7 +224,7 @@ func (h secretHandler) Create(ctx context.Context, req *provider.Request) error 
 	if err != nil {
 		return err
 	}
-	_, err = c.typed.CoreV1().Secrets(s.Namespace).Create(ctx, h.secret(req, s), metav1.CreateOptions{FieldManager: "cld"})
+	err = c.create(ctx, resSecrets, s.Namespace, h.secret(req, s))
 	if apierrors.IsAlreadyExists(err) {
 		return h.Update(ctx, req, req.Element)
 	}
@@ -238,15 +241,14 @@ func (h secretHandler) Update(ctx context.Context, req *provider.Request, old *p
 	if err != nil {
 		return err
 	}
-	cur, err := c.typed.CoreV1().Secrets(s.Namespace).Get(ctx, old.Name, metav1.GetOptions{})
-	if err != nil {
+	cur := &corev1.Secret{}
+	if err := c.get(ctx, resSecrets, s.Namespace, old.Name, cur); err != nil {
 		return ctxErr(ctx, err)
 	}
 	next := h.secret(req, s)
 	next.ResourceVersion = cur.ResourceVersion
 	next.Data = nil
-	_, err = c.typed.CoreV1().Secrets(s.Namespace).Update(ctx, next, metav1.UpdateOptions{FieldManager: "cld"})
-	return ctxErr(ctx, err)
+	return ctxErr(ctx, c.update(ctx, resSecrets, s.Namespace, next))
 }
 
 func (h secretHandler) Delete(ctx context.Context, req *provider.Request) error {
@@ -258,7 +260,7 @@ func (h secretHandler) Delete(ctx context.Context, req *provider.Request) error 
 	if err != nil {
 		return err
 	}
-	err = c.typed.CoreV1().Secrets(s.Namespace).Delete(ctx, req.Element.Name, metav1.DeleteOptions{})
+	err = c.delete(ctx, resSecrets, s.Namespace, req.Element.Name, metav1.DeleteOptions{})
 	if apierrors.IsNotFound(err) {
 		return nil
 	}

@@ -15,7 +15,6 @@ import (
 	"sync"
 
 	"k8s.io/client-go/dynamic"
-	"k8s.io/client-go/kubernetes"
 	"k8s.io/client-go/rest"
 	"k8s.io/client-go/tools/clientcmd"
 	clientcmdapi "k8s.io/client-go/tools/clientcmd/api"
@@ -77,10 +76,9 @@ type Access struct {
 }
 
 type clients struct {
-	config  *rest.Config
-	typed   kubernetes.Interface
-	dynamic dynamic.Interface
-	raw     clientcmdapi.Config
+	config    *rest.Config
+	dynamic   dynamic.Interface
+	rawConfig clientcmdapi.Config
 }
 
 // client returns (cached) clients for an access.
@@ -107,15 +105,11 @@ func (t *Target) client(a Access) (*clients, error) {
 	}
 	cfg.QPS, cfg.Burst = 50, 100
 	cfg.UserAgent = "cld"
-	typed, err := kubernetes.NewForConfig(cfg)
-	if err != nil {
-		return nil, provider.Permanent(err)
-	}
 	dyn, err := dynamic.NewForConfig(cfg)
 	if err != nil {
 		return nil, provider.Permanent(err)
 	}
-	c := &clients{config: cfg, typed: typed, dynamic: dyn, raw: raw}
+	c := &clients{config: cfg, dynamic: dyn, rawConfig: raw}
 	t.clients[key] = c
 	return c, nil
 }

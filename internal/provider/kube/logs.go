@@ -5,13 +5,17 @@ import (
 	"context"
 	"fmt"
 	"io"
+	"net/url"
 	"sort"
+	"strconv"
 	"strings"
 	"sync"
 	"time"
 
 	corev1 "k8s.io/api/core/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
+	"k8s.io/apimachinery/pkg/runtime"
 	"k8s.io/apimachinery/pkg/watch"
 
 	"github.com/cloudark/cld/internal/provider"
@@ -40,14 +44,14 @@ func (t *Target) Logs(ctx context.Context, app provider.AppRef, opts provider.Lo
 	}
 	lw := &lineWriter{w: w}
 	sel := provider.LabelApp + "=" + labelValue(app.App)
-	pods, err := c.typed.CoreV1().Pods(s.Namespace).List(ctx, metav1.ListOptions{LabelSelector: sel})
-	if err != nil {
+	pods := &corev1.PodList{}
+	if err := c.list(ctx, resPods, s.Namespace, metav1.ListOptions{LabelSelector: sel}, pods); err != nil {
 		return ctxErr(ctx, err)
 	}
 	var wg sync.WaitGroup
 	if opts.Deployment {
-		evs, err := c.typed.CoreV1().Events(s.Namespace).List(ctx, metav1.ListOptions{})
-		if err != nil {
+		evs := &corev1.EventList{}
+		if err := c.list(ctx, resEvents, s.Namespace, metav1.ListOptions{}, evs); err != nil {
 			return ctxErr(ctx, err)
 		}
 		items := evs.Items
@@ -64,15 +68,20 @@ func (t *Target) Logs(ctx context.Context, app provider.AppRef, opts provider.Lo
 			}
 		}
 		if opts.Follow {
-			wch, err := c.typed.CoreV1().Events(s.Namespace).Watch(ctx, metav1.ListOptions{ResourceVersion: evs.ResourceVersion})
+			wch, err := c.dynamic.Resource(resEvents).Namespace(s.Namespace).Watch(ctx, metav1.ListOptions{ResourceVersion: evs.ResourceVersion})
 			if err == nil {
 				wg.Add(1)
 				go func() {
 					defer wg.Done()
 					defer wch.Stop()
 					for ev := range wch.ResultChan() {
-						if e, ok := ev.Object.(*corev1.Event); ok && ev.Type != watch.Deleted {
-							lw.line("[deploy] " + describeEvent(*e))
+						u, ok := ev.Object.(*unstructured.Unstructured)
+						if !ok || ev.Type == watch.Deleted {
+							continue
+						}
+						var e corev1.Event
+						if runtime.DefaultUnstructuredConverter.FromUnstructured(u.Object, &e) == nil {
+							lw.line("[deploy] " + describeEvent(e))
 						}
 					}
 				}()
@@ -82,17 +91,18 @@ func (t *Target) Logs(ctx context.Context, app provider.AppRef, opts provider.Lo
 	if opts.Runtime {
 		for _, p := range pods.Items {
 			for _, ctr := range p.Spec.Containers {
-				lo := &corev1.PodLogOptions{Container: ctr.Name, Follow: opts.Follow}
+				q := url.Values{"container": {ctr.Name}}
+				if opts.Follow {
+					q.Set("follow", "true")
+				}
 				if opts.Tail > 0 {
-					n := int64(opts.Tail)
-					lo.TailLines = &n
+					q.Set("tailLines", strconv.Itoa(opts.Tail))
 				}
 				if !opts.Since.IsZero() {
-					st := metav1.NewTime(opts.Since)
-					lo.SinceTime = &st
+					q.Set("sinceTime", opts.Since.UTC().Format(time.RFC3339))
 				}
 				prefix := fmt.Sprintf("[%s/%s] ", p.Name, ctr.Name)
-				rc, err := c.typed.CoreV1().Pods(s.Namespace).GetLogs(p.Name, lo).Stream(ctx)
+				rc, err := c.raw(ctx, "/api/v1/namespaces/"+s.Namespace+"/pods/"+p.Name+"/log", q)
 				if err != nil {
 					lw.line(prefix + "no logs: " + err.Error())
 					continue

@@ -11,7 +11,6 @@ import (
 	corev1 "k8s.io/api/core/v1"
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
-	"k8s.io/apimachinery/pkg/labels"
 
 	"github.com/cloudark/cld/internal/provider"
 )
@@ -40,7 +39,8 @@ func (h workloadHandler) Observe(ctx context.Context, req *provider.Request) (pr
 		name := metaName(o)
 		switch o["kind"] {
 		case "Deployment":
-			d, err := c.typed.AppsV1().Deployments(s.Namespace).Get(ctx, name, metav1.GetOptions{})
+			d := &appsv1.Deployment{}
+			err := c.get(ctx, resDeployments, s.Namespace, name, d)
 			if apierrors.IsNotFound(err) {
 				missing++
 				continue
@@ -64,7 +64,8 @@ func (h workloadHandler) Observe(ctx context.Context, req *provider.Request) (pr
 				failed = msg
 			}
 		case "Pod":
-			p, err := c.typed.CoreV1().Pods(s.Namespace).Get(ctx, name, metav1.GetOptions{})
+			p := &corev1.Pod{}
+			err := c.get(ctx, resPods, s.Namespace, name, p)
 			if apierrors.IsNotFound(err) {
 				missing++
 				continue
@@ -142,8 +143,8 @@ func (h workloadHandler) podTrouble(ctx context.Context, c *clients, ns string, 
 	if err != nil {
 		return ""
 	}
-	pods, err := c.typed.CoreV1().Pods(ns).List(ctx, metav1.ListOptions{LabelSelector: s.String()})
-	if err != nil {
+	pods := &corev1.PodList{}
+	if err := c.list(ctx, resPods, ns, metav1.ListOptions{LabelSelector: s.String()}, pods); err != nil {
 		return ""
 	}
 	for i := range pods.Items {
@@ -185,8 +186,8 @@ func (h workloadHandler) url(ctx context.Context, c *clients, s workloadSpec) st
 		if o["kind"] != "Service" {
 			continue
 		}
-		svc, err := c.typed.CoreV1().Services(s.Namespace).Get(ctx, metaName(o), metav1.GetOptions{})
-		if err != nil || len(svc.Spec.Ports) == 0 {
+		svc := &corev1.Service{}
+		if err := c.get(ctx, resServices, s.Namespace, metaName(o), svc); err != nil || len(svc.Spec.Ports) == 0 {
 			continue
 		}
 		port := svc.Spec.Ports[0]
@@ -220,8 +221,8 @@ func httpURL(host string, port int32) string {
 
 // nodeAddress returns a node's external address, or internal one.
 func nodeAddress(ctx context.Context, c *clients) string {
-	nodes, err := c.typed.CoreV1().Nodes().List(ctx, metav1.ListOptions{LabelSelector: labels.Everything().String()})
-	if err != nil {
+	nodes := &corev1.NodeList{}
+	if err := c.list(ctx, resNodes, "", metav1.ListOptions{}, nodes); err != nil {
 		return ""
 	}
 	var internal string
