@@ -170,10 +170,12 @@ func follow(ctx context.Context, f *Factory, c *client.Client, op api.Operation)
 	}
 }
 
-// showEvent hides build output lines unless -v: they are many.
+// showEvent shows a build's steps and result; the rest of its output
+// (layer ids, intermediate containers) only with -v.
 func showEvent(f *Factory, msg string) bool {
 	if f.Verbose {
 		return true
 	}
-	return !strings.HasPrefix(msg, "image: ") || strings.HasPrefix(msg, "image: Successfully")
+	build, isBuild := strings.CutPrefix(msg, "image: ")
+	return !isBuild || strings.HasPrefix(build, "Step ") || strings.HasPrefix(build, "Successfully")
 }
