@@ -31,10 +31,7 @@ func (clusterHandler) Borrowed(*provider.Element) bool { return true }
 
 func (h clusterHandler) Observe(ctx context.Context, req *provider.Request) (provider.Observation, error) {
 	var cs clusterSpec
-	if err := req.Element.DecodeSpec(&cs); err != nil {
-		return provider.Observation{}, err
-	}
-	c, err := h.t.client(cs.Access)
+	c, err := h.t.open(req.Element, &cs)
 	if err != nil {
 		return provider.Observation{}, err
 	}
@@ -57,10 +54,7 @@ func (h clusterHandler) Observe(ctx context.Context, req *provider.Request) (pro
 
 func (h clusterHandler) Create(ctx context.Context, req *provider.Request) error {
 	var cs clusterSpec
-	if err := req.Element.DecodeSpec(&cs); err != nil {
-		return err
-	}
-	c, err := h.t.client(cs.Access)
+	c, err := h.t.open(req.Element, &cs)
 	if err != nil {
 		return err
 	}
@@ -109,10 +103,7 @@ func (namespaceHandler) Borrowed(el *provider.Element) bool {
 
 func (h namespaceHandler) Observe(ctx context.Context, req *provider.Request) (provider.Observation, error) {
 	var s namespaceSpec
-	if err := req.Element.DecodeSpec(&s); err != nil {
-		return provider.Observation{}, err
-	}
-	c, err := h.t.client(s.Access)
+	c, err := h.t.open(req.Element, &s)
 	if err != nil {
 		return provider.Observation{}, err
 	}
@@ -135,10 +126,7 @@ func (h namespaceHandler) Observe(ctx context.Context, req *provider.Request) (p
 
 func (h namespaceHandler) Create(ctx context.Context, req *provider.Request) error {
 	var s namespaceSpec
-	if err := req.Element.DecodeSpec(&s); err != nil {
-		return err
-	}
-	c, err := h.t.client(s.Access)
+	c, err := h.t.open(req.Element, &s)
 	if err != nil {
 		return err
 	}
@@ -167,10 +155,7 @@ func (h namespaceHandler) Update(ctx context.Context, req *provider.Request, old
 
 func (h namespaceHandler) Delete(ctx context.Context, req *provider.Request) error {
 	var s namespaceSpec
-	if err := req.Element.DecodeSpec(&s); err != nil {
-		return err
-	}
-	c, err := h.t.client(s.Access)
+	c, err := h.t.open(req.Element, &s)
 	if err != nil {
 		return err
 	}
@@ -188,10 +173,7 @@ var _ provider.Updater = secretHandler{}
 
 func (h secretHandler) Observe(ctx context.Context, req *provider.Request) (provider.Observation, error) {
 	var s secretSpec
-	if err := req.Element.DecodeSpec(&s); err != nil {
-		return provider.Observation{}, err
-	}
-	c, err := h.t.client(s.Access)
+	c, err := h.t.open(req.Element, &s)
 	if err != nil {
 		return provider.Observation{}, err
 	}
@@ -217,10 +199,7 @@ func (h secretHandler) secret(req *provider.Request, s secretSpec) *corev1.Secre
 
 func (h secretHandler) Create(ctx context.Context, req *provider.Request) error {
 	var s secretSpec
-	if err := req.Element.DecodeSpec(&s); err != nil {
-		return err
-	}
-	c, err := h.t.client(s.Access)
+	c, err := h.t.open(req.Element, &s)
 	if err != nil {
 		return err
 	}
@@ -234,10 +213,7 @@ func (h secretHandler) Create(ctx context.Context, req *provider.Request) error 
 // Update replaces the secret's values (a redeploy may bind other secrets).
 func (h secretHandler) Update(ctx context.Context, req *provider.Request, old *provider.Element) error {
 	var s secretSpec
-	if err := req.Element.DecodeSpec(&s); err != nil {
-		return err
-	}
-	c, err := h.t.client(s.Access)
+	c, err := h.t.open(req.Element, &s)
 	if err != nil {
 		return err
 	}
@@ -253,10 +229,7 @@ func (h secretHandler) Update(ctx context.Context, req *provider.Request, old *p
 
 func (h secretHandler) Delete(ctx context.Context, req *provider.Request) error {
 	var s secretSpec
-	if err := req.Element.DecodeSpec(&s); err != nil {
-		return err
-	}
-	c, err := h.t.client(s.Access)
+	c, err := h.t.open(req.Element, &s)
 	if err != nil {
 		return err
 	}
@@ -430,10 +403,7 @@ func waitDeleted(ctx context.Context, c *clients, res schema.GroupVersionResourc
 
 func (h workloadHandler) Delete(ctx context.Context, req *provider.Request) error {
 	var s workloadSpec
-	if err := req.Element.DecodeSpec(&s); err != nil {
-		return err
-	}
-	c, err := h.t.client(s.Access)
+	c, err := h.t.open(req.Element, &s)
 	if err != nil {
 		return err
 	}

@@ -36,6 +36,10 @@ type Target struct {
 	name    string
 	mu      sync.Mutex
 	clients map[string]*clients // by kubeconfig path + context
+	// WaitLoadBalancer makes an app ready only once its LoadBalancer
+	// Services have an address (a cloud's load balancer, as on GKE), so the
+	// URL printed is the load balancer's.
+	WaitLoadBalancer bool
 }
 
 var (
@@ -112,6 +116,19 @@ func (t *Target) client(a Access) (*clients, error) {
 	c := &clients{config: cfg, dynamic: dyn, rawConfig: raw}
 	t.clients[key] = c
 	return c, nil
+}
+
+// accessor is a spec that embeds Access.
+type accessor interface{ access() Access }
+
+func (a Access) access() Access { return a }
+
+// open decodes an element's spec and returns clients for its cluster.
+func (t *Target) open(el *provider.Element, spec accessor) (*clients, error) {
+	if err := el.DecodeSpec(spec); err != nil {
+		return nil, err
+	}
+	return t.client(spec.access())
 }
 
 // ResolveAccess turns the environment's settings and the user's KUBECONFIG

@@ -23,10 +23,7 @@ var fatalWaiting = map[string]bool{
 
 func (h workloadHandler) Observe(ctx context.Context, req *provider.Request) (provider.Observation, error) {
 	var s workloadSpec
-	if err := req.Element.DecodeSpec(&s); err != nil {
-		return provider.Observation{}, err
-	}
-	c, err := h.t.client(s.Access)
+	c, err := h.t.open(req.Element, &s)
 	if err != nil {
 		return provider.Observation{}, err
 	}
@@ -109,6 +106,11 @@ func (h workloadHandler) Observe(ctx context.Context, req *provider.Request) (pr
 	}
 	if url := h.url(ctx, c, s); url != "" {
 		obs.Outputs["URL"] = url
+	}
+	if h.t.WaitLoadBalancer {
+		if svc := h.pendingLoadBalancer(ctx, c, s); svc != "" {
+			waiting = append(waiting, "service "+svc+": waiting for the load balancer's address")
+		}
 	}
 	switch {
 	case failed != "":
