@@ -137,16 +137,17 @@ func (e *Engine) begin(ctx context.Context, obj *state.Object, env string, plan 
 		seen[el.Key] = true
 		el.Labels = withLabels(el.Labels, labels, owner, el.Key)
 	}
-	if len(obj.Source) > 0 {
-		if _, err := e.layout.WriteArtifact(obj.Kind, obj.Name, definitionName(obj.File), obj.Source); err != nil {
-			return nil, err
-		}
-	}
 	if err := e.store.CreateObject(ctx, obj); err != nil {
 		if errors.Is(err, state.ErrExists) {
 			return nil, &ConflictError{Msg: err.Error()}
 		}
 		return nil, err
+	}
+	// Only the request that won the name writes into its folder.
+	if len(obj.Source) > 0 {
+		if _, err := e.layout.WriteArtifact(obj.Kind, obj.Name, definitionName(obj.File), obj.Source); err != nil {
+			return nil, err
+		}
 	}
 	if err := e.store.PutElements(ctx, owner, toRows(plan)); err != nil {
 		return nil, err
