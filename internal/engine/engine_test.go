@@ -537,3 +537,48 @@ func TestRedeployUpdatesInPlace(t *testing.T) {
 		t.Fatalf("after a failed roll: %+v %v", now, mem.objects)
 	}
 }
+
+// Concurrent creates of one name: exactly one wins, the others are told the
+// name is taken, and only the winner's elements exist.
+func TestConcurrentCreateSameName(t *testing.T) {
+	mem := newMem()
+	h := newHarness(t, mem)
+	var wg sync.WaitGroup
+	results := make(chan error, 5)
+	ops := make(chan *state.Operation, 5)
+	for i := 0; i < 5; i++ {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			op, err := h.eng.CreateEnv(context.Background(), "dev", "env.yaml", []byte(envYAML), nil)
+			results <- err
+			if err == nil {
+				ops <- op
+			}
+		}()
+	}
+	wg.Wait()
+	close(results)
+	close(ops)
+	wins := 0
+	for err := range results {
+		var c *ConflictError
+		switch {
+		case err == nil:
+			wins++
+		case !errors.As(err, &c):
+			t.Errorf("unexpected error: %v", err)
+		}
+	}
+	if wins != 1 {
+		t.Fatalf("%d creates won", wins)
+	}
+	for op := range ops {
+		if done := h.wait(op); done.Status != state.OpSucceeded {
+			t.Fatalf("%s %s", done.Status, done.Error)
+		}
+	}
+	if n := mem.alive(); n != 3 {
+		t.Fatalf("%d objects, want the winner's 3", n)
+	}
+}
