@@ -89,6 +89,7 @@ deletes every element it made when asked.`,
 		newDoctorCmd(f),
 		newServerCmd(f),
 		newUICmd(f),
+		newSetupCmd(f),
 	)
 	root.SetFlagErrorFunc(func(c *cobra.Command, err error) error { return usageError(err) })
 	return root

@@ -388,7 +388,12 @@ func (e *Engine) remove(ctx context.Context, el *state.Element, say reporter) er
 			return err
 		}
 		started := time.Now()
-		deadline := started.Add(defaultReadyTimeout)
+		// an element slow to create is slow to delete too (a cloud database)
+		timeout := defaultReadyTimeout
+		if w, ok := h.(provider.Waiter); ok {
+			timeout = max(timeout, w.ReadyTimeout(req.Element))
+		}
+		deadline := started.Add(timeout)
 		interval := e.pollMin
 		for {
 			obs, err = h.Observe(ctx, req)
@@ -396,7 +401,7 @@ func (e *Engine) remove(ctx context.Context, el *state.Element, say reporter) er
 				break
 			}
 			if time.Now().After(deadline) {
-				return fmt.Errorf("still there after %s", defaultReadyTimeout)
+				return fmt.Errorf("still there after %s", timeout)
 			}
 			select {
 			case <-ctx.Done():

@@ -4,6 +4,7 @@ package targets
 
 import (
 	"github.com/cloudark/cld/internal/provider"
+	"github.com/cloudark/cld/internal/provider/aws"
 	"github.com/cloudark/cld/internal/provider/kube"
 	"github.com/cloudark/cld/internal/provider/local"
 )
@@ -13,5 +14,6 @@ func All() *provider.Registry {
 	return provider.NewRegistry(
 		local.New(),
 		kube.New(),
+		aws.New(),
 	)
 }

@@ -108,6 +108,10 @@ type Options struct {
 	Timeout time.Duration
 	// Logf, if set, receives progress messages (StartT uses tb.Logf).
 	Logf func(format string, args ...any)
+	// BearerToken, when set, is a static token the apiserver also accepts
+	// (--token-auth-file), for user system:masters: what a kubeconfig
+	// holding an OAuth access token (as GKE's do) presents.
+	BearerToken string
 }
 
 // Cluster is a running control plane. Its fields are read-only.
@@ -393,7 +397,16 @@ func Start(ctx context.Context, opts Options) (c *Cluster, err error) {
 	); err != nil {
 		return c, err
 	}
-	if err := start("kube-apiserver",
+	apiArgs := []string{}
+	if opts.BearerToken != "" {
+		tokenFile := filepath.Join(dir, "tokens.csv")
+		line := fmt.Sprintf("%q,cld-bearer,cld-bearer,\"system:masters\"\n", opts.BearerToken)
+		if err := os.WriteFile(tokenFile, []byte(line), 0o600); err != nil {
+			return c, err
+		}
+		apiArgs = append(apiArgs, "--token-auth-file="+tokenFile)
+	}
+	if err := start("kube-apiserver", append(apiArgs,
 		"--etcd-servers="+url(etcdPort),
 		"--bind-address=127.0.0.1",
 		"--advertise-address=127.0.0.1",
@@ -426,7 +439,7 @@ func Start(ctx context.Context, opts Options) (c *Cluster, err error) {
 		"--proxy-client-key-file="+frontProxy.KeyFile,
 		"--profiling=false",
 		"--v=1",
-	); err != nil {
+	)...); err != nil {
 		return c, err
 	}
 	logf("kubeharness: etcd and kube-apiserver started (%s)", time.Since(t0).Round(time.Millisecond))

@@ -38,6 +38,8 @@ func (s *Server) registryURL(path string) string {
 
 // registrySnapshot reads every image of the registry (nil without a
 // registry or when it cannot be reached). Call it without s.mu held.
+// (docker-registry answers 400 to a catalog page size above its
+// maxentries, 1000 by default.)
 func (s *Server) registrySnapshot() []regImage {
 	if s.opts.RegistryHost == "" {
 		return nil
@@ -46,7 +48,7 @@ func (s *Server) registrySnapshot() []regImage {
 	var cat struct {
 		Repositories []string `json:"repositories"`
 	}
-	if err := s.registryGetJSON(hc, "/v2/_catalog?n=10000", &cat); err != nil {
+	if err := s.registryGetJSON(hc, "/v2/_catalog?n=1000", &cat); err != nil {
 		s.logf("fake gcloud: registry catalog: %v", err)
 		return nil
 	}

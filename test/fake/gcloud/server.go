@@ -102,6 +102,13 @@ type Options struct {
 
 	// Logf, when set, receives one line per request.
 	Logf func(format string, args ...any)
+
+	// AccessToken is what the OAuth 2.0 token endpoint (TokenURL) issues
+	// (default "fake-gcloud-access-token").
+	AccessToken string
+	// RequireAuth makes every API call without "Authorization: Bearer
+	// <AccessToken>" fail with 401, as Google does.
+	RequireAuth bool
 }
 
 const defaultDuration = 200 * time.Millisecond
@@ -131,6 +138,9 @@ func (o *Options) setDefaults() {
 	}
 	if o.ProjectNumber == "" {
 		o.ProjectNumber = "123456789012"
+	}
+	if o.AccessToken == "" {
+		o.AccessToken = "fake-gcloud-access-token"
 	}
 }
 
@@ -522,10 +532,22 @@ func (s *Server) serve(w http.ResponseWriter, r *http.Request, api string) {
 		s.serveControl(w, r)
 		return
 	}
+	if r.URL.Path == tokenPath {
+		s.serveToken(w, r)
+		return
+	}
 	start := time.Now()
 	body, _ := io.ReadAll(io.LimitReader(r.Body, 32<<20))
 	_ = r.Body.Close()
 	c := &call{s: s, r: r, query: r.URL.Query(), body: body}
+	if err := s.checkAuth(r); err != nil {
+		c.api, c.method = api, "unauthenticated"
+		if c.api == "" {
+			c.api = "unknown"
+		}
+		s.finish(w, c, start, nil, err)
+		return
+	}
 
 	prefix, rest, detected := s.splitPath(r, api)
 	c.api = detected
