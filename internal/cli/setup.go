@@ -15,7 +15,7 @@ import (
 
 func newSetupCmd(f *Factory) *cobra.Command {
 	cmd := &cobra.Command{Use: "setup", Short: "Store cloud credentials where the cloud's own tools look for them"}
-	cmd.AddCommand(newSetupAWS(f))
+	cmd.AddCommand(newSetupAWS(f), newSetupGCloud(f))
 	return cmd
 }
 

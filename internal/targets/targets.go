@@ -5,6 +5,7 @@ package targets
 import (
 	"github.com/cloudark/cld/internal/provider"
 	"github.com/cloudark/cld/internal/provider/aws"
+	"github.com/cloudark/cld/internal/provider/gcloud"
 	"github.com/cloudark/cld/internal/provider/kube"
 	"github.com/cloudark/cld/internal/provider/local"
 )
@@ -15,5 +16,6 @@ func All() *provider.Registry {
 		local.New(),
 		kube.New(),
 		aws.New(),
+		gcloud.New(),
 	)
 }
