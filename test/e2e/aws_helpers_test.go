@@ -108,7 +108,7 @@ func startRegistry(t *testing.T) string {
 	t.Helper()
 	bin, err := exec.LookPath("docker-registry")
 	if err != nil {
-		t.Skip("docker-registry is not installed (apt-get install docker-registry)")
+		t.Fatalf("docker-registry is not installed (scripts/setup.sh installs it): %v", err)
 	}
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {

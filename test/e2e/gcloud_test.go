@@ -34,7 +34,7 @@ func TestGCloud(t *testing.T) {
 // env create (network, firewall, GKE and Cloud SQL) -> container create gcr
 // -> app deploy (app YAML, then Pod YAML) -> show, logs -> delete: nothing left.
 func gcLifecycle(t *testing.T, cluster *kubeharness.Cluster, token string) {
-	reg := gcRegistry(t)
+	reg := startRegistry(t)
 	w := gcStart(t, cluster, token, reg, gcDurations())
 	u := w.user()
 	ctx := context.Background()
