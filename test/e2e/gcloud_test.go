@@ -9,6 +9,8 @@ import (
 	"testing"
 	"time"
 
+	compute "google.golang.org/api/compute/v1"
+	container "google.golang.org/api/container/v1"
 	"google.golang.org/api/option"
 	sqladmin "google.golang.org/api/sqladmin/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
@@ -29,6 +31,7 @@ func TestGCloud(t *testing.T) {
 	t.Run("CloudSQLProxyAndPolicy", func(t *testing.T) { gcProxyAndPolicy(t, cluster, token) })
 	t.Run("RollbackAtEachStep", func(t *testing.T) { gcRollbackAtEachStep(t, cluster, token) })
 	t.Run("EnvCreateConcurrency", func(t *testing.T) { gcConcurrency(t, cluster, token) })
+	t.Run("CaastleExamples", func(t *testing.T) { gcCaastleExamples(t, cluster, token) })
 }
 
 // env create (network, firewall, GKE and Cloud SQL) -> container create gcr
@@ -415,4 +418,92 @@ func TestGCloudSetup(t *testing.T) {
 		!strings.Contains(r.err, "container.clusters.list denied") {
 		t.Fatalf("setup with a refusing API: exit %d\n%s", r.code, r.err)
 	}
+}
+
+// The CaaStle examples for Google Cloud as their users wrote them: a
+// cluster on the project's existing `default` network (kept afterwards),
+// the hello-world app redeployed with a rolling update, and WordPress from
+// its app YAML and its two-container Pod YAML, plus the greetings
+// Deployment and Service documents, bound to Cloud SQL.
+func gcCaastleExamples(t *testing.T, cluster *kubeharness.Cluster, token string) {
+	w := gcStart(t, cluster, token, "", gcDurations())
+	u := w.user()
+	ctx := context.Background()
+	ex := repoRoot + "/internal/spec/testdata/caastle-examples/"
+	hc := &http.Client{Transport: bearer{token: w.fake.AccessToken()}}
+	comp, err := compute.NewService(ctx, option.WithEndpoint(w.fake.ComputeURL()), option.WithHTTPClient(hc))
+	if err != nil {
+		t.Fatal(err)
+	}
+	gke, err := container.NewService(ctx, option.WithEndpoint(w.fake.ContainerURL()), option.WithHTTPClient(hc))
+	if err != nil {
+		t.Fatal(err)
+	}
+	// the project's own default network, as every project has
+	if _, err := comp.Networks.Insert(gcProject, &compute.Network{Name: "default", AutoCreateSubnetworks: true}).Do(); err != nil {
+		t.Fatal(err)
+	}
+	for deadline := time.Now().Add(10 * time.Second); ; time.Sleep(50 * time.Millisecond) {
+		if _, err := comp.Networks.Get(gcProject, "default").Do(); err == nil {
+			break
+		} else if time.Now().After(deadline) {
+			t.Fatalf("default network: %v", err)
+		}
+	}
+
+	u.ok("env", "create", "hello", ex+"hello-world/environment-gke.yaml")
+	var env gcEnv
+	u.json(&env, "env", "show", "hello")
+	clusterName, _ := env.element("cluster")
+	if n, _ := env.element("network"); n != "" {
+		t.Fatalf("cld made network %s though the definition names `default`", n)
+	}
+	if cl, err := gke.Projects.Locations.Clusters.Get("projects/" + gcProject + "/locations/" + gcZone + "/clusters/" + clusterName).Do(); err != nil || cl.Network != "default" {
+		t.Fatalf("cluster %s: %v on network %q", clusterName, err, cl.Network)
+	}
+	app := u.write("app.yaml", mustRead(t, ex+"hello-world/app.yaml"))
+	u.ok("app", "deploy", "hello", "hello", app)
+	u.write("app.yaml", strings.Replace(mustRead(t, app), "cont31:1518221302867", "cont31:v2", 1))
+	if r := u.run("app", "redeploy", "hello", app); r.code != 0 || !strings.Contains(r.err, "updating kube-workload") {
+		t.Fatalf("redeploy: exit %d\n%s", r.code, r.err)
+	}
+	d, err := cluster.Client.AppsV1().Deployments("hello").Get(ctx, "hello", metav1.GetOptions{})
+	if err != nil || d.Spec.Template.Spec.Containers[0].Image != "us.gcr.io/cloudark-test-gke/cont31:v2" || d.Status.UpdatedReplicas != 1 {
+		t.Fatalf("after redeploy: %v %+v", err, d.Status)
+	}
+	u.ok("env", "delete", "hello", "--force")
+	gcNamespacesGone(t, cluster, "hello")
+	if left := w.inventory(); len(left) != 1 || !strings.HasSuffix(left[0], "/networks/default READY") {
+		t.Fatalf("after env delete, want only the default network; have %v", left)
+	}
+	if _, err := comp.Networks.Delete(gcProject, "default").Do(); err != nil {
+		t.Fatal(err)
+	}
+
+	// WordPress and greetings, bound to Cloud SQL
+	u.ok("env", "create", "wp", ex+"greetings/environment-cloudsql-gke.yaml")
+	u.ok("app", "deploy", "wordpress", "wp", ex+"wordpress/app-gke.yaml")
+	d, err = cluster.Client.AppsV1().Deployments("wordpress").Get(ctx, "wordpress", metav1.GetOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	bound := map[string]bool{}
+	for _, e := range d.Spec.Template.Spec.Containers[0].Env {
+		bound[e.Name] = e.Value != "" || e.ValueFrom != nil
+	}
+	if !bound["WORDPRESS_DB_PASSWORD"] || !bound["WORDPRESS_DB_HOST"] || !bound["WORDPRESS_DB_USER"] || !bound["WORDPRESS_DB_NAME"] {
+		t.Fatalf("wordpress env: %+v", d.Spec.Template.Spec.Containers[0].Env)
+	}
+	u.ok("app", "deploy", "wp-pod", "wp", ex+"wordpress-kubernetes-pods/wp-pod.yaml")
+	if p, err := cluster.Client.CoreV1().Pods("wp-pod").Get(ctx, "some-wordpress", metav1.GetOptions{}); err != nil || len(p.Spec.Containers) != 2 || p.Status.Phase != "Running" {
+		t.Fatalf("wp pod: %v %+v", err, p)
+	}
+	dep := u.write("greetings.yaml", mustRead(t, ex+"greetings/greetings-deployment.yaml")+"---\n"+mustRead(t, ex+"greetings/greetings-service.yaml"))
+	url := strings.TrimSpace(u.ok("app", "deploy", "greet", "wp", dep))
+	if !strings.HasPrefix(url, "http://34.120.") {
+		t.Fatalf("greetings deployment printed %q, want the load balancer's address", url)
+	}
+	u.ok("env", "delete", "wp", "--force")
+	w.assertEmpty("after env delete --force")
+	gcNamespacesGone(t, cluster, "wordpress", "wp-pod", "greet")
 }
