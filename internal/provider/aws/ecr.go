@@ -3,10 +3,8 @@ package aws
 import (
 	"context"
 	"encoding/base64"
-	"encoding/json"
 	"errors"
 	"fmt"
-	"io"
 	"strings"
 	"time"
 
@@ -16,7 +14,6 @@ import (
 	"github.com/docker/docker/api/types/image"
 	"github.com/docker/docker/api/types/registry"
 	"github.com/docker/docker/errdefs"
-	"github.com/docker/docker/pkg/jsonmessage"
 
 	"github.com/cloudark/cld/internal/provider"
 	"github.com/cloudark/cld/internal/provider/local"
@@ -214,52 +211,7 @@ func (h imageHandler) Create(ctx context.Context, req *provider.Request) error {
 	user, pass, _ := strings.Cut(string(raw), ":")
 	server := aws.ToString(ad.ProxyEndpoint)
 	server = strings.TrimPrefix(strings.TrimPrefix(server, "https://"), "http://")
-	auth, err := registry.EncodeAuthConfig(registry.AuthConfig{Username: user, Password: pass, ServerAddress: server})
-	if err != nil {
-		return err
-	}
-	ref := uri + ":" + is.Tag
-	if err := dc.ImageTag(ctx, is.Local, ref); err != nil {
-		return provider.Permanent(fmt.Errorf("tag %s as %s: %w", is.Local, ref, err))
-	}
-	// the extra local tag only serves the push
-	defer dc.ImageRemove(context.WithoutCancel(ctx), ref, image.RemoveOptions{})
-	req.Say("pushing %s", ref)
-	rc, err := dc.ImagePush(ctx, ref, image.PushOptions{RegistryAuth: auth})
-	if err != nil {
-		return fmt.Errorf("push %s: %w", ref, err)
-	}
-	defer rc.Close()
-	if err := drainPush(rc, req.Say); err != nil {
-		if strings.Contains(err.Error(), "denied") || strings.Contains(err.Error(), "unauthorized") {
-			return provider.Permanent(fmt.Errorf("push %s: %w", ref, err))
-		}
-		return fmt.Errorf("push %s: %w", ref, err)
-	}
-	return nil
-}
-
-// drainPush reads the Engine's push progress and returns the error it carries.
-func drainPush(r io.Reader, say func(string, ...any)) error {
-	dec := json.NewDecoder(r)
-	for {
-		var m jsonmessage.JSONMessage
-		if err := dec.Decode(&m); err != nil {
-			if errors.Is(err, io.EOF) {
-				return nil
-			}
-			return err
-		}
-		if m.Error != nil {
-			return errors.New(m.Error.Message)
-		}
-		if m.ErrorMessage != "" {
-			return errors.New(m.ErrorMessage)
-		}
-		if m.Status != "" && m.Progress == nil && m.ID == "" {
-			say("%s", m.Status)
-		}
-	}
+	return local.Push(ctx, dc, is.Local, uri+":"+is.Tag, registry.AuthConfig{Username: user, Password: pass, ServerAddress: server}, req.Say)
 }
 
 func (h imageHandler) Delete(ctx context.Context, req *provider.Request) error {

@@ -2,22 +2,18 @@ package gcloud
 
 import (
 	"context"
-	"encoding/json"
-	"errors"
 	"fmt"
-	"io"
 	"net/url"
 	"strings"
 	"time"
 
-	"github.com/docker/docker/api/types/image"
 	"github.com/docker/docker/api/types/registry"
 	"github.com/docker/docker/client"
 	"github.com/docker/docker/errdefs"
-	"github.com/docker/docker/pkg/jsonmessage"
 	artifactregistry "google.golang.org/api/artifactregistry/v1"
 
 	"github.com/cloudark/cld/internal/provider"
+	"github.com/cloudark/cld/internal/provider/local"
 )
 
 // repositorySpec is an Artifact Registry Docker repository.
@@ -216,49 +212,11 @@ func (h imageHandler) Create(ctx context.Context, req *provider.Request) error {
 	if err != nil {
 		return err
 	}
-	auth, err := registry.EncodeAuthConfig(registry.AuthConfig{Username: "oauth2accesstoken", Password: tok.Value, ServerAddress: host})
-	if err != nil {
-		return provider.Permanent(err)
-	}
 	dc, err := h.t.docker()
 	if err != nil {
 		return err
 	}
-	if err := dc.ImageTag(ctx, s.Local, ref); err != nil {
-		return dockerError(err, "tagging "+s.Local)
-	}
-	// the extra tag was only for the push
-	defer dc.ImageRemove(context.WithoutCancel(ctx), ref, image.RemoveOptions{})
-	req.Say("pushing %s", ref)
-	rc, err := dc.ImagePush(ctx, ref, image.PushOptions{RegistryAuth: auth})
-	if err != nil {
-		return dockerError(err, "pushing "+ref)
-	}
-	defer rc.Close()
-	if err := pushStream(rc, req); err != nil {
-		return fmt.Errorf("pushing %s: %w", ref, err)
-	}
-	return nil
-}
-
-// pushStream reads the push's JSON messages and returns the error it ends with.
-func pushStream(r io.Reader, req *provider.Request) error {
-	dec := json.NewDecoder(r)
-	for {
-		var m jsonmessage.JSONMessage
-		if err := dec.Decode(&m); err != nil {
-			if errors.Is(err, io.EOF) {
-				return nil
-			}
-			return err
-		}
-		if m.Error != nil {
-			return errors.New(m.Error.Message)
-		}
-		if m.Status != "" && m.Progress == nil && m.ID == "" {
-			req.Say("%s", m.Status)
-		}
-	}
+	return local.Push(ctx, dc, s.Local, ref, registry.AuthConfig{Username: "oauth2accesstoken", Password: tok.Value, ServerAddress: host}, req.Say)
 }
 
 func (h imageHandler) Delete(ctx context.Context, req *provider.Request) error {

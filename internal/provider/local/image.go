@@ -75,8 +75,8 @@ func (h imageHandler) Create(ctx context.Context, req *provider.Request) error {
 	return nil
 }
 
-// drainJSON reads a stream of Engine JSON messages, reporting each line, and
-// returns the error the stream carries, if any.
+// drainJSON reads a stream of Engine JSON messages (a build's or a push's),
+// reporting each line, and returns the error the stream carries, if any.
 func drainJSON(r io.Reader, say func(string, ...any)) error {
 	dec := json.NewDecoder(r)
 	for {
