@@ -395,10 +395,20 @@ func (e *Engine) remove(ctx context.Context, el *state.Element, say reporter) er
 		}
 		deadline := started.Add(timeout)
 		interval := e.pollMin
+		// A create still in flight on the platform (cancelled by a rollback
+		// but already accepted) can land after the delete: an object that
+		// stays whole is deleted again, or the wait would never end.
+		redelete := max(2*e.pollMax, time.Second)
+		lastDelete := started
 		for {
 			obs, err = h.Observe(ctx, req)
 			if err == nil && !obs.Exists {
 				break
+			}
+			if err == nil && obs.Ready && time.Since(lastDelete) >= redelete {
+				// errors are not fatal here: the wait goes on to the deadline
+				_ = h.Delete(ctx, req)
+				lastDelete = time.Now()
 			}
 			if time.Now().After(deadline) {
 				return fmt.Errorf("still there after %s", timeout)

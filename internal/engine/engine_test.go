@@ -29,11 +29,16 @@ type memTarget struct {
 	readyIn  int                      // Observe calls before ready
 	observed map[string]int
 	half     map[string]bool // name -> created but not finished (a crash inside Create)
+	// name -> how many deletes the object survives (a create accepted
+	// before the delete that lands after it)
+	survive map[string]int
+	deletes map[string]int // name -> Delete calls
 }
 
 func newMem() *memTarget {
 	return &memTarget{objects: map[string]bool{}, creates: map[string]int{}, delay: map[string]time.Duration{},
-		failOn: map[string]error{}, block: map[string]chan struct{}{}, observed: map[string]int{}, half: map[string]bool{}}
+		failOn: map[string]error{}, block: map[string]chan struct{}{}, observed: map[string]int{}, half: map[string]bool{},
+		survive: map[string]int{}, deletes: map[string]int{}}
 }
 
 func (m *memTarget) Name() string { return spec.TargetLocal }
@@ -144,10 +149,16 @@ func (h memHandler) Create(ctx context.Context, req *provider.Request) error {
 func (h memHandler) Delete(ctx context.Context, req *provider.Request) error {
 	h.m.mu.Lock()
 	defer h.m.mu.Unlock()
-	if h.m.objects[req.Element.Name] {
+	name := req.Element.Name
+	h.m.deletes[name]++
+	if h.m.objects[name] {
 		h.m.events = append(h.m.events, "delete "+req.Element.Key)
 	}
-	delete(h.m.objects, req.Element.Name)
+	if h.m.survive[name] > 0 {
+		h.m.survive[name]--
+		return nil
+	}
+	delete(h.m.objects, name)
 	return nil
 }
 
@@ -581,4 +592,34 @@ func TestConcurrentCreateSameName(t *testing.T) {
 	if n := mem.alive(); n != 3 {
 		t.Fatalf("%d objects, want the winner's 3", n)
 	}
+}
+
+// An object that is whole again after its delete (a create the platform
+// accepted before the delete, landing after it) is deleted again instead of
+// being waited on until the timeout.
+func TestDeleteAgainWhatReappears(t *testing.T) {
+	mem := newMem()
+	h := newHarness(t, mem)
+	ctx := context.Background()
+	if done := h.wait(must(h.eng.CreateEnv(ctx, "dev", "env.yaml", []byte(envYAML), nil))); done.Status != state.OpSucceeded {
+		t.Fatalf("create: %s %s", done.Status, done.Error)
+	}
+	env, _ := h.store.GetObject(ctx, state.KindEnv, "dev")
+	mem.mu.Lock()
+	mem.survive[env.Base] = 1 // the cluster
+	mem.mu.Unlock()
+	start := time.Now()
+	done := h.wait(must(h.eng.DeleteEnv(ctx, "dev", false)))
+	if done.Status != state.OpSucceeded {
+		t.Fatalf("delete: %s %s", done.Status, done.Error)
+	}
+	if n := mem.alive(); n != 0 {
+		t.Fatalf("%d objects left: %v", n, mem.objects)
+	}
+	mem.mu.Lock()
+	defer mem.mu.Unlock()
+	if mem.deletes[env.Base] != 2 {
+		t.Fatalf("the cluster was deleted %d times, want 2", mem.deletes[env.Base])
+	}
+	t.Logf("deleted in %s", time.Since(start).Round(time.Millisecond))
 }
