@@ -207,6 +207,9 @@ func (e *Engine) ensure(ctx context.Context, el *state.Element, deps map[string]
 	if err != nil {
 		return err
 	}
+	if why := provider.Foreign(obs.Labels, el.Labels); obs.Exists && why != "" {
+		return provider.Permanent(fmt.Errorf("the name %s is taken on the platform and %s: cld leaves it alone (try again: a new name is chosen)", el.Name, why))
+	}
 	if !obs.Exists || obs.Incomplete {
 		el.Status = state.StatusCreating
 		if err := e.store.UpdateElement(ctx, el); err != nil {
@@ -381,6 +384,10 @@ func (e *Engine) remove(ctx context.Context, el *state.Element, say reporter) er
 	obs, err := h.Observe(ctx, req)
 	if err != nil {
 		return err
+	}
+	if why := provider.Foreign(obs.Labels, el.Labels); obs.Exists && why != "" {
+		say("leaving %s %s: %s", el.Kind, el.Name, why)
+		return e.store.DeleteElement(ctx, el.Owner, el.Key)
 	}
 	if obs.Exists {
 		say("deleting %s %s", el.Kind, el.Name)

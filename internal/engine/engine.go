@@ -26,6 +26,7 @@ type Engine struct {
 	log     *slog.Logger
 
 	pollMin, pollMax time.Duration
+	install          string // label cld-install of every element
 
 	mu      sync.Mutex
 	running map[string]*job
@@ -50,6 +51,9 @@ type Options struct {
 	Log     *slog.Logger
 	// PollMin and PollMax bound the interval between readiness checks.
 	PollMin, PollMax time.Duration
+	// Install is this installation's identity: every element is labelled
+	// with it, and sweeps and Doctor are confined to it ("" for none).
+	Install string
 }
 
 // New returns an engine. Call Resume once to pick up interrupted operations.
@@ -66,7 +70,7 @@ func New(o Options) *Engine {
 	ctx, cancel := context.WithCancel(context.Background())
 	return &Engine{
 		store: o.Store, targets: o.Targets, layout: o.Layout, log: o.Log,
-		pollMin: o.PollMin, pollMax: o.PollMax,
+		pollMin: o.PollMin, pollMax: o.PollMax, install: o.Install,
 		running: map[string]*job{}, notify: map[string]chan struct{}{},
 		ctx: ctx, cancel: cancel, now: time.Now,
 	}

@@ -135,7 +135,7 @@ func (e *Engine) begin(ctx context.Context, obj *state.Object, env string, plan 
 			return nil, fmt.Errorf("internal: plan has two elements with key %q", el.Key)
 		}
 		seen[el.Key] = true
-		el.Labels = withLabels(el.Labels, labels, owner, el.Key)
+		el.Labels = e.withLabels(el.Labels, labels, owner, el.Key)
 	}
 	if err := e.store.CreateObject(ctx, obj); err != nil {
 		if errors.Is(err, state.ErrExists) {
@@ -167,11 +167,24 @@ func definitionName(file string) string {
 	return filepath.Base(file)
 }
 
-func withLabels(own, common map[string]string, owner, key string) map[string]string {
+func (e *Engine) withLabels(own, common map[string]string, owner, key string) map[string]string {
 	out := map[string]string{provider.LabelManagedBy: provider.ManagedByValue, provider.LabelElement: owner + "/" + key}
+	if e.install != "" {
+		out[provider.LabelInstall] = e.install
+	}
 	maps.Copy(out, common)
 	maps.Copy(out, own)
 	return out
+}
+
+// sweepLabels select what an owner left on the platform, in this
+// installation only.
+func (e *Engine) sweepLabels(kind, name string) map[string]string {
+	l := map[string]string{labelFor(kind): name}
+	if e.install != "" {
+		l[provider.LabelInstall] = e.install
+	}
+	return l
 }
 
 // createJob applies an object's elements; on failure it rolls them back.
@@ -191,7 +204,7 @@ func (e *Engine) createJob(kind, name string) func(ctx context.Context, op *stat
 			say("rolling back: %v", err)
 			rbErr := e.destroy(context.WithoutCancel(ctx), els, say)
 			if rbErr == nil {
-				rbErr = e.sweep(context.WithoutCancel(ctx), map[string]string{labelFor(kind): name}, say)
+				rbErr = e.sweep(context.WithoutCancel(ctx), e.sweepLabels(kind, name), say)
 			}
 			msg := err.Error()
 			e.store.UpdateObject(context.WithoutCancel(ctx), kind, name, func(o *state.Object) {
@@ -337,7 +350,7 @@ func (e *Engine) deleteObject(ctx context.Context, kind, name string, say report
 	if err := e.destroy(ctx, els, say); err != nil {
 		return err
 	}
-	if err := e.sweep(ctx, map[string]string{labelFor(kind): name}, say); err != nil {
+	if err := e.sweep(ctx, e.sweepLabels(kind, name), say); err != nil {
 		return err
 	}
 	if err := e.store.DeleteObject(ctx, kind, name); err != nil {
@@ -506,7 +519,7 @@ func (e *Engine) RedeployApp(ctx context.Context, name, file string, src []byte,
 	}
 	labels := map[string]string{provider.LabelEnv: o.Env, provider.LabelApp: name}
 	for _, el := range plan {
-		el.Labels = withLabels(el.Labels, labels, owner, el.Key)
+		el.Labels = e.withLabels(el.Labels, labels, owner, el.Key)
 	}
 	retired := retiredOwner(name)
 	if old, _ := e.store.Elements(ctx, retired); len(old) > 0 {

@@ -97,6 +97,9 @@ func (e *Engine) Doctor(ctx context.Context) (strays []provider.Found, strayTarg
 			continue
 		}
 		for _, f := range found {
+			if in := f.Labels[provider.LabelInstall]; in != "" && in != e.install {
+				continue // another installation's
+			}
 			el := f.Labels[provider.LabelElement]
 			if (el != "" && known[el]) || known[f.Name] {
 				continue

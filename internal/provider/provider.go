@@ -26,6 +26,9 @@ const (
 	LabelApp       = "cld-app"
 	LabelContainer = "cld-container"
 	LabelElement   = "cld-element"
+	// LabelInstall names the installation (state.Layout.InstallID) that
+	// made an object: sweeps and `cld doctor` leave other installations'.
+	LabelInstall = "cld-install"
 )
 
 // Element is one platform element cld owns: a network, a database, a cluster,
@@ -93,6 +96,30 @@ type Observation struct {
 	Secrets map[string]string
 	// Progress is a short human status while not ready ("creating", "backing-up").
 	Progress string
+	// Labels are the labels the platform object carries, non-nil when the
+	// target reads them. The engine adopts an object found under the
+	// element's name only if they show it is this element's (see Foreign).
+	Labels map[string]string
+}
+
+// Foreign says why an object found under an element's name is not that
+// element's ("" when it is, or when nothing tells): it carries no
+// managed-by=cld, or another element's or another installation's identity.
+// Such an object was made by someone else who chose the same name; cld
+// neither adopts nor deletes it.
+func Foreign(found, want map[string]string) string {
+	if found == nil {
+		return ""
+	}
+	if found[LabelManagedBy] != ManagedByValue {
+		return "it was not made by cld"
+	}
+	for _, k := range []string{LabelInstall, LabelElement} {
+		if f, w := found[k], want[k]; f != "" && w != "" && f != w {
+			return fmt.Sprintf("it belongs to %s=%s", k, f)
+		}
+	}
+	return ""
 }
 
 // Request is what a handler gets for one element.

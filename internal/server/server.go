@@ -50,7 +50,11 @@ func Run(ctx context.Context, o Options) error {
 		return err
 	}
 	defer store.Close()
-	eng := engine.New(engine.Options{Store: state.NewCached(store), Targets: o.Targets, Layout: o.Layout, Log: o.Log})
+	install, err := o.Layout.InstallID()
+	if err != nil {
+		return fmt.Errorf("installation id: %w", err)
+	}
+	eng := engine.New(engine.Options{Store: state.NewCached(store), Targets: o.Targets, Layout: o.Layout, Log: o.Log, Install: install})
 	s := &Server{eng: eng, layout: o.Layout, log: o.Log, stop: make(chan struct{})}
 
 	ln, err := listenUnix(o.Layout.Socket())

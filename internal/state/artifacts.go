@@ -1,9 +1,14 @@
 package state
 
 import (
+	"crypto/rand"
+	"encoding/hex"
+	"errors"
 	"fmt"
+	"io/fs"
 	"os"
 	"path/filepath"
+	"strings"
 )
 
 // Layout is where cld keeps its files under CLD_HOME.
@@ -34,6 +39,40 @@ func (l Layout) Socket() string { return filepath.Join(l.Home, "cld.sock") }
 
 // ServerLog is where a server started in the background writes its log.
 func (l Layout) ServerLog() string { return filepath.Join(l.Home, "server.log") }
+
+// InstallID is this installation's random identity, made on first use and
+// kept beside the database. Every platform object carries it (label
+// cld-install), so two installations sharing a Docker engine or a cloud
+// account, with the same environment names, never sweep or report each
+// other's objects.
+func (l Layout) InstallID() (string, error) {
+	p := filepath.Join(l.Deployments(), "install-id")
+	if b, err := os.ReadFile(p); err == nil && len(strings.TrimSpace(string(b))) > 0 {
+		return strings.TrimSpace(string(b)), nil
+	}
+	if err := os.MkdirAll(l.Deployments(), 0o700); err != nil {
+		return "", err
+	}
+	raw := make([]byte, 6)
+	if _, err := rand.Read(raw); err != nil {
+		return "", err
+	}
+	id := hex.EncodeToString(raw)
+	f, err := os.OpenFile(p, os.O_WRONLY|os.O_CREATE|os.O_EXCL, 0o600)
+	if errors.Is(err, fs.ErrExist) {
+		// another server won the race: use its identity
+		b, err := os.ReadFile(p)
+		return strings.TrimSpace(string(b)), err
+	}
+	if err != nil {
+		return "", err
+	}
+	defer f.Close()
+	if _, err := f.WriteString(id + "\n"); err != nil {
+		return "", err
+	}
+	return id, nil
+}
 
 // Folder is the artifact folder of an environment, app or container:
 // data/deployments/<kind>s/<name>.

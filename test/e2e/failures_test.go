@@ -4,13 +4,16 @@ import (
 	"archive/tar"
 	"context"
 	"errors"
+	"fmt"
 	"io"
+	"os"
 	"path/filepath"
 	"strings"
 	"testing"
 	"time"
 
 	"github.com/docker/docker/api/types/container"
+	"github.com/docker/docker/api/types/network"
 )
 
 // imageFiles lists the files of an image (through a created, never started container).
@@ -216,5 +219,80 @@ func TestCaastleExamples(t *testing.T) {
 			}
 		}
 		assertNoLeftovers(t, "cld-env="+name)
+	}
+}
+
+// Two installations (two CLD_HOMEs: two users of one Docker engine, or a
+// laptop and CI) with an environment of the same name: deleting one's
+// leaves the other's whole, and neither's doctor calls the other's objects
+// strays. A name already taken on the engine by someone else's object is
+// refused, and that object left alone.
+func TestInstallationsKeepApart(t *testing.T) {
+	a, b := newUser(t), newUser(t)
+	envFile := a.write("env.yaml", "environment:\n  app_deployment:\n    target: local\n")
+	a.ok("env", "create", "twin", envFile)
+	time.Sleep(time.Until(time.Now().Truncate(time.Second).Add(time.Second))) // names are <env>-<seconds>
+	b.ok("env", "create", "twin", envFile)
+	installID := func(u *user) string {
+		id, err := os.ReadFile(filepath.Join(u.home, "data", "deployments", "install-id"))
+		if err != nil {
+			t.Fatal(err)
+		}
+		return strings.TrimSpace(string(id))
+	}
+	owned := func(u *user) []string {
+		return leftovers(t, "managed-by=cld", "cld-env=twin", "cld-install="+installID(u))
+	}
+	if len(owned(a)) != 1 || len(owned(b)) != 1 {
+		t.Fatalf("each installation's network carries its id: %v %v", owned(a), owned(b))
+	}
+	for _, u := range []*user{a, b} {
+		if d := u.ok("doctor", "-o", "json"); strings.Contains(d, "twin") {
+			t.Errorf("doctor of %s reports the other installation's objects: %s", u.home, d)
+		}
+	}
+	a.ok("env", "delete", "twin")
+	if left := owned(a); len(left) != 0 {
+		t.Fatalf("a's delete left %v", left)
+	}
+	if left := owned(b); len(left) != 1 {
+		t.Fatalf("a's delete (and its sweep) touched b's environment: b has %v", left)
+	}
+	var env object
+	b.json(&env, "env", "show", "twin")
+	if env.Status != "available" {
+		t.Fatalf("b's env after a's delete: %+v", env)
+	}
+	b.ok("env", "delete", "twin")
+	assertNoLeftovers(t, "cld-env=twin")
+
+	// Another installation holds the names a's next environment would get
+	// (the same env name in the same second): refused, and theirs kept.
+	c := dockerClient(t)
+	defer c.Close()
+	ctx := context.Background()
+	now := time.Now().Unix()
+	var taken []string
+	for s := now; s < now+4; s++ {
+		name := fmt.Sprintf("twin-%d", s)
+		if _, err := c.NetworkCreate(ctx, name, network.CreateOptions{Labels: map[string]string{
+			"managed-by": "cld", "cld-env": "twin", "cld-element": "env/twin/network", "cld-install": "someone-else"}}); err != nil {
+			t.Fatal(err)
+		}
+		taken = append(taken, name)
+	}
+	defer func() {
+		for _, n := range taken {
+			c.NetworkRemove(ctx, n)
+		}
+	}()
+	r := a.run("env", "create", "twin", envFile)
+	if r.code == 0 || !strings.Contains(r.err, "is taken on the platform") || !strings.Contains(r.err, "cld-install=someone-else") {
+		t.Fatalf("env create onto another installation's name: exit %d\n%s", r.code, r.err)
+	}
+	for _, n := range taken {
+		if _, err := c.NetworkInspect(ctx, n, network.InspectOptions{}); err != nil {
+			t.Errorf("the other installation's network %s was touched: %v", n, err)
+		}
 	}
 }

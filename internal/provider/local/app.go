@@ -49,7 +49,7 @@ func (h appHandler) Observe(ctx context.Context, req *provider.Request) (provide
 	if err != nil {
 		return provider.Observation{}, engineError(err)
 	}
-	obs := provider.Observation{Exists: true, Ref: c.ID, Outputs: map[string]string{"Container": req.Element.Name, "Image": as.Image}}
+	obs := provider.Observation{Exists: true, Ref: c.ID, Outputs: map[string]string{"Container": req.Element.Name, "Image": as.Image}, Labels: known(c.Config.Labels)}
 	if neverStarted(c) {
 		obs.Incomplete = true
 		return obs, nil

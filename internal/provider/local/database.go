@@ -63,7 +63,7 @@ func (h databaseHandler) Observe(ctx context.Context, req *provider.Request) (pr
 		return provider.Observation{}, engineError(err)
 	}
 	eng := engines[ds.Engine]
-	obs := provider.Observation{Exists: true, Ref: c.ID,
+	obs := provider.Observation{Exists: true, Ref: c.ID, Labels: known(c.Config.Labels),
 		Outputs: map[string]string{
 			"Username": ds.Username,
 			"DBName":   ds.DBName,

@@ -39,7 +39,11 @@ func (h imageHandler) Observe(ctx context.Context, req *provider.Request) (provi
 	if err != nil {
 		return provider.Observation{}, engineError(err)
 	}
-	return provider.Observation{Exists: true, Ready: true, Ref: img.ID, Outputs: map[string]string{
+	var labels map[string]string
+	if img.Config != nil {
+		labels = img.Config.Labels
+	}
+	return provider.Observation{Exists: true, Ready: true, Ref: img.ID, Labels: known(labels), Outputs: map[string]string{
 		"Image": req.Element.Name, "ID": img.ID, "Size": fmt.Sprintf("%d", img.Size),
 	}}, nil
 }

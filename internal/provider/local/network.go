@@ -26,7 +26,7 @@ func (h networkHandler) Observe(ctx context.Context, req *provider.Request) (pro
 	if err != nil {
 		return provider.Observation{}, engineError(err)
 	}
-	return provider.Observation{Exists: true, Ready: true, Ref: n.ID, Outputs: map[string]string{"Network": n.Name}}, nil
+	return provider.Observation{Exists: true, Ready: true, Ref: n.ID, Outputs: map[string]string{"Network": n.Name}, Labels: known(n.Labels)}, nil
 }
 
 func (h networkHandler) Create(ctx context.Context, req *provider.Request) error {
@@ -36,7 +36,7 @@ func (h networkHandler) Create(ctx context.Context, req *provider.Request) error
 	}
 	_, err = cli.NetworkCreate(ctx, req.Element.Name, network.CreateOptions{Driver: "bridge", Labels: req.Element.Labels})
 	if errdefs.IsConflict(err) {
-		return nil // made by an earlier attempt: adopt it
+		return nil // made meanwhile: the next Observe tells whose it is
 	}
 	return engineError(err)
 }
@@ -68,7 +68,7 @@ func (h volumeHandler) Observe(ctx context.Context, req *provider.Request) (prov
 	if err != nil {
 		return provider.Observation{}, engineError(err)
 	}
-	return provider.Observation{Exists: true, Ready: true, Ref: v.Name, Outputs: map[string]string{"Volume": v.Name}}, nil
+	return provider.Observation{Exists: true, Ready: true, Ref: v.Name, Outputs: map[string]string{"Volume": v.Name}, Labels: known(v.Labels)}, nil
 }
 
 func (h volumeHandler) Create(ctx context.Context, req *provider.Request) error {
@@ -90,4 +90,13 @@ func (h volumeHandler) Delete(ctx context.Context, req *provider.Request) error 
 		return nil
 	}
 	return engineError(err)
+}
+
+// known marks labels as read from the platform (non-nil, even when empty):
+// see provider.Observation.Labels.
+func known(l map[string]string) map[string]string {
+	if l == nil {
+		return map[string]string{}
+	}
+	return l
 }
