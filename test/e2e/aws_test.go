@@ -20,6 +20,7 @@ import (
 	ecstypes "github.com/aws/aws-sdk-go-v2/service/ecs/types"
 	elb "github.com/aws/aws-sdk-go-v2/service/elasticloadbalancingv2"
 	"github.com/aws/aws-sdk-go-v2/service/rds"
+	rdstypes "github.com/aws/aws-sdk-go-v2/service/rds/types"
 	"github.com/aws/aws-sdk-go-v2/service/secretsmanager"
 
 	fake "github.com/cloudark/cld/test/fake/aws"
@@ -717,4 +718,42 @@ func TestAWSCaastleExamples(t *testing.T) {
 	}
 	u.ok("env", "delete", "rdsecs", "--force")
 	assertAWSEmpty(t, srv, "environment-rds-ecs.yaml with its apps")
+}
+
+// A database that another installation (or a person) already runs under
+// the name an environment's database would get is neither adopted nor
+// deleted: env create fails, says why, and rolls back only its own.
+func TestAWSForeignDatabaseLeftAlone(t *testing.T) {
+	srv := startFakeAWS(t, fakeDurations(30*time.Millisecond))
+	u := awsUser(t, srv)
+	cfg := awsConfig(t, srv)
+	ctx := context.Background()
+	client := rds.NewFromConfig(cfg)
+	now := time.Now().Unix()
+	var theirs []string
+	for s := now; s < now+4; s++ {
+		id := fmt.Sprintf("own-%d-rds", s)
+		_, err := client.CreateDBInstance(ctx, &rds.CreateDBInstanceInput{DBInstanceIdentifier: aws.String(id), Engine: aws.String("mysql"),
+			DBInstanceClass: aws.String("db.t3.micro"), AllocatedStorage: aws.Int32(20), MasterUsername: aws.String("them"), MasterUserPassword: aws.String("their-own-password-0123"),
+			Tags: []rdstypes.Tag{{Key: aws.String("managed-by"), Value: aws.String("cld")}, {Key: aws.String("cld-install"), Value: aws.String("someone-else")},
+				{Key: aws.String("cld-element"), Value: aws.String("env/own/rds")}}})
+		if err != nil {
+			t.Fatal(err)
+		}
+		theirs = append(theirs, id)
+	}
+	r := u.run("env", "create", "own", u.write("env.yaml", mustRead(t, filepath.Join(repoRoot, "internal/spec/testdata/caastle-examples/greetings/environment-rds-local.yaml"))))
+	if r.code == 0 || !strings.Contains(r.err, "is taken on the platform") || !strings.Contains(r.err, "cld-install=someone-else") {
+		t.Fatalf("env create onto another's database name: exit %d\n%s", r.code, r.err)
+	}
+	for _, id := range theirs {
+		out, err := client.DescribeDBInstances(ctx, &rds.DescribeDBInstancesInput{DBInstanceIdentifier: aws.String(id)})
+		if err != nil || aws.ToString(out.DBInstances[0].DBInstanceStatus) == "deleting" {
+			t.Fatalf("their database %s was touched: %v", id, err)
+		}
+		if _, err := client.DeleteDBInstance(ctx, &rds.DeleteDBInstanceInput{DBInstanceIdentifier: aws.String(id), SkipFinalSnapshot: aws.Bool(true)}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	assertAWSEmpty(t, srv, "after the refused create and their databases' deletes")
 }

@@ -131,7 +131,7 @@ func (h clusterHandler) Observe(ctx context.Context, req *provider.Request) (pro
 	if err != nil {
 		return provider.Observation{}, err
 	}
-	out, err := c.ECS().DescribeClusters(ctx, &ecs.DescribeClustersInput{Clusters: []string{req.Element.Name}})
+	out, err := c.ECS().DescribeClusters(ctx, &ecs.DescribeClustersInput{Clusters: []string{req.Element.Name}, Include: []ecstypes.ClusterField{ecstypes.ClusterFieldTags}})
 	if err != nil {
 		return provider.Observation{}, classify(err)
 	}
@@ -145,7 +145,11 @@ func (h clusterHandler) Observe(ctx context.Context, req *provider.Request) (pro
 		if cs.Fargate {
 			launch = "FARGATE"
 		}
-		obs := provider.Observation{Exists: true, Ref: arn, Outputs: map[string]string{
+		tags := map[string]string{}
+		for _, t := range cl.Tags {
+			tags[aws.ToString(t.Key)] = aws.ToString(t.Value)
+		}
+		obs := provider.Observation{Exists: true, Ref: arn, Labels: knownTags(tags), Outputs: map[string]string{
 			"Cluster": req.Element.Name, "ClusterArn": arn, "Region": cs.AWS.Region, "LaunchType": launch,
 		}}
 		switch status {

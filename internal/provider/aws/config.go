@@ -334,3 +334,13 @@ func matches(tags, labels map[string]string) bool {
 	}
 	return true
 }
+
+// knownTags are an object's tags as provider.Observation.Labels: none at all
+// tells nothing (an object tagged after its creation, by a separate call
+// that did not happen), so it is nil then.
+func knownTags(tags map[string]string) map[string]string {
+	if len(tags) == 0 {
+		return nil
+	}
+	return tags
+}

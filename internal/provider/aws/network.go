@@ -189,7 +189,12 @@ func (h sgHandler) Observe(ctx context.Context, req *provider.Request) (provider
 		return provider.Observation{}, err
 	}
 	id := aws.ToString(sg.GroupId)
-	obs := provider.Observation{Exists: true, Ready: true, Ref: id, Outputs: map[string]string{"GroupId": id, "GroupName": req.Element.Name, "VpcId": aws.ToString(sg.VpcId)}}
+	tags := map[string]string{}
+	for _, t := range sg.Tags {
+		tags[aws.ToString(t.Key)] = aws.ToString(t.Value)
+	}
+	obs := provider.Observation{Exists: true, Ready: true, Ref: id, Labels: knownTags(tags),
+		Outputs: map[string]string{"GroupId": id, "GroupName": req.Element.Name, "VpcId": aws.ToString(sg.VpcId)}}
 	for _, r := range ss.Ingress {
 		src, err := ruleSource(ctx, c, r, id)
 		if err != nil {

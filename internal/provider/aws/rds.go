@@ -226,7 +226,13 @@ func (h rdsHandler) Observe(ctx context.Context, req *provider.Request) (provide
 	}
 	db := out.DBInstances[0]
 	status := aws.ToString(db.DBInstanceStatus)
-	obs := provider.Observation{Exists: true, Ref: aws.ToString(db.DBInstanceArn),
+	// whose it is: a database of the same name made by someone else is
+	// neither adopted nor deleted
+	tags := map[string]string{}
+	for _, t := range db.TagList {
+		tags[aws.ToString(t.Key)] = aws.ToString(t.Value)
+	}
+	obs := provider.Observation{Exists: true, Ref: aws.ToString(db.DBInstanceArn), Labels: knownTags(tags),
 		Outputs: map[string]string{
 			"MasterUsername":       aws.ToString(db.MasterUsername),
 			"DBName":               rs.DBName,

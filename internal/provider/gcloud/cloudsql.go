@@ -83,7 +83,11 @@ func (h sqlInstanceHandler) Observe(ctx context.Context, req *provider.Request) 
 	if s.Connect == "proxy" {
 		address, port = "127.0.0.1", s.ProxyPort
 	}
-	obs := provider.Observation{Exists: true, Ref: in.Name,
+	var userLabels map[string]string
+	if in.Settings != nil {
+		userLabels = in.Settings.UserLabels
+	}
+	obs := provider.Observation{Exists: true, Ref: in.Name, Labels: observedLabels(userLabels, req.Element.Labels),
 		Outputs: map[string]string{
 			"Username": s.Username, "DBName": s.DBName, "Address": address, "Port": strconv.Itoa(port),
 			"ConnectionName": in.ConnectionName, "PublicAddress": public, "Engine": s.Engine,

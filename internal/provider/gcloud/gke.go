@@ -50,7 +50,7 @@ func (h clusterHandler) Observe(ctx context.Context, req *provider.Request) (pro
 	if err != nil {
 		return provider.Observation{}, classify(err, "GKE cluster %s", req.Element.Name)
 	}
-	obs := provider.Observation{Exists: true, Ref: cl.Id, Outputs: map[string]string{
+	obs := provider.Observation{Exists: true, Ref: cl.Id, Labels: observedLabels(cl.ResourceLabels, req.Element.Labels), Outputs: map[string]string{
 		"Cluster": cl.Name, "Project": s.Settings.Project, "Location": cl.Location, "Region": regionOfZone(cl.Location),
 		"Endpoint": cl.Endpoint, "Version": cl.CurrentMasterVersion, "Nodes": strconv.FormatInt(cl.CurrentNodeCount, 10),
 	}}

@@ -40,6 +40,30 @@ func googleLabels(l map[string]string) map[string]string {
 	return out
 }
 
+// observedLabels turns the Google labels of an object found under an
+// element's name into cld's form for provider.Foreign: a label that equals
+// the converted form of the element's own is given the element's value, any
+// other keeps Google's (so another owner's differs). nil (nothing known)
+// when the object has no labels at all.
+func observedLabels(have, own map[string]string) map[string]string {
+	if len(have) == 0 {
+		return nil
+	}
+	out := make(map[string]string, len(have))
+	for k, v := range have {
+		out[k] = v
+	}
+	for k, v := range own {
+		if got, ok := have[labelPart(k)]; ok {
+			if got == labelPart(v) {
+				got = v
+			}
+			out[k] = got
+		}
+	}
+	return out
+}
+
 // matches reports whether Google labels carry every one of want (cld form).
 func matches(have, want map[string]string) bool {
 	if have[provider.LabelManagedBy] != provider.ManagedByValue {
