@@ -48,7 +48,7 @@ func newContainerCreate(f *Factory) *cobra.Command {
 			if err != nil {
 				return err
 			}
-			a, err := c.CreateContainer(cmd.Context(), name, registry, tarball)
+			a, err := c.CreateContainer(cmd.Context(), name, registry, tarball, clientEnv())
 			if err != nil {
 				return err
 			}

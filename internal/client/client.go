@@ -5,6 +5,7 @@ package client
 import (
 	"bytes"
 	"context"
+	"encoding/base64"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -215,9 +216,18 @@ func (c *Client) Resources(ctx context.Context, env string, secrets bool) ([]api
 }
 
 // CreateContainer uploads a build context (a tar stream) and starts the build.
-func (c *Client) CreateContainer(ctx context.Context, name, registry string, tarball io.Reader) (*api.Accepted, error) {
+// clientEnv (the user's AWS_REGION, CLOUDSDK_CORE_PROJECT...) decides where
+// a cloud registry is, as for environments.
+func (c *Client) CreateContainer(ctx context.Context, name, registry string, tarball io.Reader, clientEnv map[string]string) (*api.Accepted, error) {
 	var a api.Accepted
 	path := fmt.Sprintf("/v1/containers?name=%s&registry=%s", url.QueryEscape(name), url.QueryEscape(registry))
+	if len(clientEnv) > 0 {
+		b, err := json.Marshal(clientEnv)
+		if err != nil {
+			return nil, err
+		}
+		path += "&client_env=" + base64.RawURLEncoding.EncodeToString(b)
+	}
 	return &a, c.do(ctx, http.MethodPost, path, tarball, "application/x-tar", &a)
 }
 

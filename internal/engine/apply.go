@@ -216,7 +216,7 @@ func (e *Engine) ensure(ctx context.Context, el *state.Element, deps map[string]
 			return err
 		}
 		say("creating %s %s", el.Kind, el.Name)
-		if err := e.retry(ctx, func() error { return h.Create(ctx, req) }); err != nil {
+		if err := e.retry(ctx, func() error { return e.createCall(ctx, h, req) }); err != nil {
 			return err
 		}
 	} else if el.Status != state.StatusAvailable {
@@ -233,6 +233,24 @@ func (e *Engine) ensure(ctx context.Context, el *state.Element, deps map[string]
 	el.Status, el.Error = state.StatusAvailable, ""
 	el.Ref, el.Outputs, el.Secrets = obs.Ref, obs.Outputs, obs.Secrets
 	return e.store.UpdateElement(ctx, el)
+}
+
+// createCallTimeout bounds one Create call that a failing sibling no longer
+// cancels (an image build, a cloud API request).
+const createCallTimeout = 15 * time.Minute
+
+// createCall runs h.Create so that a sibling's failure does not cancel it
+// half-way: a cloud request cancelled in flight may still be carried out,
+// and the rollback would then miss what it made (an RDS instance appearing
+// after the rollback looked, holding its security group forever). Once the
+// call returns, the rollback sees the outcome. Stopping the server still
+// cancels it: the intent rows let the next start resume.
+func (e *Engine) createCall(ctx context.Context, h provider.Handler, req *provider.Request) error {
+	cctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), createCallTimeout)
+	defer cancel()
+	stop := context.AfterFunc(e.ctx, cancel)
+	defer stop()
+	return h.Create(cctx, req)
 }
 
 // update changes an element in place from its previous version, then waits

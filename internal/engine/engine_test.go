@@ -33,12 +33,15 @@ type memTarget struct {
 	// before the delete that lands after it)
 	survive map[string]int
 	deletes map[string]int // name -> Delete calls
+	// key -> the platform carries the create out after this long even when
+	// the caller gave up waiting (a cloud request cancelled in flight)
+	lands map[string]time.Duration
 }
 
 func newMem() *memTarget {
 	return &memTarget{objects: map[string]bool{}, creates: map[string]int{}, delay: map[string]time.Duration{},
 		failOn: map[string]error{}, block: map[string]chan struct{}{}, observed: map[string]int{}, half: map[string]bool{},
-		survive: map[string]int{}, deletes: map[string]int{}}
+		survive: map[string]int{}, deletes: map[string]int{}, lands: map[string]time.Duration{}}
 }
 
 func (m *memTarget) Name() string { return spec.TargetLocal }
@@ -119,7 +122,25 @@ func (h memHandler) Create(ctx context.Context, req *provider.Request) error {
 		fail = f
 	}
 	h.m.creates[name]++
+	land := h.m.lands[key]
 	h.m.mu.Unlock()
+	if land > 0 {
+		done := make(chan struct{})
+		go func() {
+			time.Sleep(land)
+			h.m.mu.Lock()
+			h.m.objects[name] = true
+			h.m.events = append(h.m.events, "create "+key)
+			h.m.mu.Unlock()
+			close(done)
+		}()
+		select {
+		case <-done:
+			return nil
+		case <-ctx.Done():
+			return ctx.Err()
+		}
+	}
 	if block != nil {
 		select {
 		case <-block:
@@ -622,4 +643,22 @@ func TestDeleteAgainWhatReappears(t *testing.T) {
 		t.Fatalf("the cluster was deleted %d times, want 2", mem.deletes[env.Base])
 	}
 	t.Logf("deleted in %s", time.Since(start).Round(time.Millisecond))
+}
+
+// A sibling's failure does not cancel a create call in flight: the platform
+// may carry it out anyway, after the rollback looked. The rollback waits for
+// the call and removes what it made.
+func TestRollbackWaitsForCreateCallsInFlight(t *testing.T) {
+	mem := newMem()
+	mem.lands["cluster"] = 300 * time.Millisecond
+	mem.failOn["db0"] = errors.New("no capacity")
+	h := newHarness(t, mem)
+	done := h.wait(must(h.eng.CreateEnv(context.Background(), "dev", "env.yaml", []byte(envYAML), nil)))
+	if done.Status != state.OpRolledBack || !strings.Contains(done.Error, "no capacity") {
+		t.Fatalf("got %s: %s", done.Status, done.Error)
+	}
+	time.Sleep(500 * time.Millisecond) // past the landing of anything still in flight
+	if n := mem.alive(); n != 0 {
+		t.Fatalf("%d objects left after the rollback: %v (events %v)", n, mem.objects, mem.events)
+	}
 }

@@ -363,7 +363,7 @@ func retiredOwner(app string) string { return state.Owner(state.KindApp, app) + 
 
 // CreateContainer builds and stores an image from a build context the server
 // saved in the container's folder.
-func (e *Engine) CreateContainer(ctx context.Context, name, registry, contextTar string) (*state.Operation, error) {
+func (e *Engine) CreateContainer(ctx context.Context, name, registry, contextTar string, clientEnv map[string]string) (*state.Operation, error) {
 	if err := spec.CheckName("container", name); err != nil {
 		return nil, badInput(err)
 	}
@@ -383,7 +383,7 @@ func (e *Engine) CreateContainer(ctx context.Context, name, registry, contextTar
 		return nil, badInput(fmt.Errorf("target %s cannot store images", tn))
 	}
 	stamp := e.stamp()
-	plan, err := rp.PlanContainer(provider.ContainerPlan{Name: name, Stamp: stamp, ContextTar: contextTar})
+	plan, err := rp.PlanContainer(provider.ContainerPlan{Name: name, Stamp: stamp, ContextTar: contextTar, ClientEnv: clientEnv})
 	if err != nil {
 		return nil, badInput(err)
 	}

@@ -197,6 +197,9 @@ type ContainerPlan struct {
 	Stamp      string // timestamp used in the tag
 	ContextTar string // path of the build context tarball in the container's folder
 	Region     string
+	// ClientEnv as for EnvPlan, at `container create` time: where a cloud
+	// registry is (region, project) follows the user's shell.
+	ClientEnv map[string]string
 }
 
 // RegistryPlanner is a target that can build and store container images.

@@ -4,6 +4,7 @@ package server
 
 import (
 	"context"
+	"encoding/base64"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -254,6 +255,17 @@ func (s *Server) deleteApp(w http.ResponseWriter, r *http.Request) {
 func (s *Server) createContainer(w http.ResponseWriter, r *http.Request) {
 	q := r.URL.Query()
 	name, registry := q.Get("name"), q.Get("registry")
+	var clientEnv map[string]string
+	if v := q.Get("client_env"); v != "" {
+		b, err := base64.RawURLEncoding.DecodeString(v)
+		if err == nil {
+			err = json.Unmarshal(b, &clientEnv)
+		}
+		if err != nil {
+			writeError(w, &engine.InputError{Err: fmt.Errorf("client_env: %w", err)})
+			return
+		}
+	}
 	dir := s.layout.Folder(state.KindContainer, name)
 	if err := os.MkdirAll(dir, 0o700); err != nil {
 		writeError(w, err)
@@ -271,7 +283,7 @@ func (s *Server) createContainer(w http.ResponseWriter, r *http.Request) {
 		writeError(w, &engine.InputError{Err: fmt.Errorf("upload of the build context failed: %w", err)})
 		return
 	}
-	op, err := s.eng.CreateContainer(r.Context(), name, registry, tmp.Name())
+	op, err := s.eng.CreateContainer(r.Context(), name, registry, tmp.Name(), clientEnv)
 	if err != nil {
 		os.Remove(tmp.Name())
 	}

@@ -757,3 +757,28 @@ func TestAWSForeignDatabaseLeftAlone(t *testing.T) {
 	}
 	assertAWSEmpty(t, srv, "after the refused create and their databases' deletes")
 }
+
+// The registry's region follows the shell that runs `container create`,
+// not the one that started the server.
+func TestAWSContainerRegionFromShell(t *testing.T) {
+	reg := startRegistry(t)
+	opts := fakeDurations(20 * time.Millisecond)
+	opts.RegistryHost = reg
+	srv := startFakeAWS(t, opts)
+	u := awsUser(t, srv)
+	u.ok("env", "list") // the server starts in us-east-1
+	dir := buildGreetings(t)
+	u.env = append(u.env, "AWS_REGION=eu-west-1")
+	u.runOK(dir, "container", "create", "greet", "ecr")
+	var regions []string
+	for _, r := range srv.Inventory() {
+		if r.Type == "repository" || strings.Contains(strings.ToLower(r.Type), "repositor") {
+			regions = append(regions, r.Region)
+		}
+	}
+	if len(regions) != 1 || regions[0] != "eu-west-1" {
+		t.Fatalf("repositories in %v, want one in eu-west-1 (the shell's region)", regions)
+	}
+	u.ok("container", "delete", "greet")
+	assertAWSEmpty(t, srv, "after container delete")
+}

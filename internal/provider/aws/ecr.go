@@ -24,7 +24,7 @@ import (
 // the container (created when missing, kept if cld did not make it), and
 // the push of the image to it.
 func (t *Target) PlanContainer(p provider.ContainerPlan) ([]*provider.Element, error) {
-	set, err := ResolveSettings(p.Region, nil)
+	set, err := ResolveSettings(p.Region, p.ClientEnv)
 	if err != nil {
 		return nil, err
 	}

@@ -170,7 +170,7 @@ func or(a, b string) string {
 // image is built by the local engine), the Artifact Registry repository
 // named after the container, and the push.
 func (t *Target) PlanContainer(p provider.ContainerPlan) ([]*provider.Element, error) {
-	s, err := Resolve(Overrides{Region: p.Region}, nil).Settings()
+	s, err := Resolve(Overrides{Region: p.Region}, p.ClientEnv).Settings()
 	if err != nil {
 		return nil, err
 	}
