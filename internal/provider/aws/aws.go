@@ -19,7 +19,6 @@ import (
 	"sync"
 
 	"github.com/aws/smithy-go"
-	"github.com/docker/docker/client"
 
 	"github.com/cloudark/cld/internal/provider"
 )
@@ -59,10 +58,6 @@ type Target struct {
 	// seen remembers the settings of every element handled, by owner label
 	// value, so Sweep and Inventory know where to look without a state store.
 	seen map[string]map[string]Settings
-
-	dockerOnce sync.Once
-	docker     *client.Client
-	dockerErr  error
 }
 
 var (
@@ -131,14 +126,6 @@ func (t *Target) Handler(kind string) (provider.Handler, bool) {
 		return serviceHandler{t}, true
 	}
 	return nil, false
-}
-
-// dockerClient returns the Engine API client used to push images to ECR.
-func (t *Target) dockerClient() (*client.Client, error) {
-	t.dockerOnce.Do(func() {
-		t.docker, t.dockerErr = client.NewClientWithOpts(client.FromEnv, client.WithAPIVersionNegotiation())
-	})
-	return t.docker, t.dockerErr
 }
 
 // remember records where an element lives, under each of its owner labels.

@@ -188,7 +188,7 @@ func (h imageHandler) Create(ctx context.Context, req *provider.Request) error {
 	if err != nil {
 		return err
 	}
-	dc, err := h.t.dockerClient()
+	dc, err := local.Engine()
 	if err != nil {
 		return err
 	}
@@ -224,7 +224,7 @@ func (h imageHandler) Delete(ctx context.Context, req *provider.Request) error {
 	if err != nil && !hasCode(err, "RepositoryNotFoundException") {
 		return classify(err)
 	}
-	if dc, err := h.t.dockerClient(); err == nil {
+	if dc, err := local.Engine(); err == nil {
 		if uri, err := repositoryURI(ctx, c, is.Repository); err == nil {
 			if _, err := dc.ImageRemove(ctx, uri+":"+is.Tag, image.RemoveOptions{}); err != nil && !errdefs.IsNotFound(err) {
 				req.Say("local tag %s:%s: %v", uri, is.Tag, err)

@@ -20,8 +20,6 @@ import (
 	"io"
 	"sync"
 
-	"github.com/docker/docker/client"
-
 	"github.com/cloudark/cld/internal/provider"
 	"github.com/cloudark/cld/internal/provider/kube"
 )
@@ -51,10 +49,6 @@ type Target struct {
 	refreshMu sync.Mutex
 	clients   map[string]*apiClients
 	seen      map[string]Settings // every Settings used by this process: where Sweep looks
-
-	dockerOnce sync.Once
-	dockerCli  *client.Client
-	dockerErr  error
 }
 
 var (

@@ -8,7 +8,6 @@ import (
 	"time"
 
 	"github.com/docker/docker/api/types/registry"
-	"github.com/docker/docker/client"
 	"github.com/docker/docker/errdefs"
 	artifactregistry "google.golang.org/api/artifactregistry/v1"
 
@@ -212,7 +211,7 @@ func (h imageHandler) Create(ctx context.Context, req *provider.Request) error {
 	if err != nil {
 		return err
 	}
-	dc, err := h.t.docker()
+	dc, err := local.Engine()
 	if err != nil {
 		return err
 	}
@@ -237,14 +236,6 @@ func (h imageHandler) Delete(ctx context.Context, req *provider.Request) error {
 		return nil
 	}
 	return classify(err, "deleting image %s:%s", s.Image, s.Tag)
-}
-
-// docker returns the local engine's client (DOCKER_HOST and friends).
-func (t *Target) docker() (*client.Client, error) {
-	t.dockerOnce.Do(func() {
-		t.dockerCli, t.dockerErr = client.NewClientWithOpts(client.FromEnv, client.WithAPIVersionNegotiation())
-	})
-	return t.dockerCli, t.dockerErr
 }
 
 func dockerError(err error, what string) error {

@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"strings"
+	"sync"
 
 	"github.com/docker/docker/api/types/image"
 	"github.com/docker/docker/api/types/registry"
@@ -11,6 +12,16 @@ import (
 
 	"github.com/cloudark/cld/internal/provider"
 )
+
+// engine is the process's Engine API client for the cloud targets, which
+// build and push with the local engine.
+var engine = sync.OnceValues(func() (*client.Client, error) {
+	return client.NewClientWithOpts(client.FromEnv, client.WithAPIVersionNegotiation())
+})
+
+// Engine returns the Engine API client (DOCKER_HOST and friends honoured,
+// the API version negotiated), made once.
+func Engine() (*client.Client, error) { return engine() }
 
 // Push pushes the locally built image localRef to a registry as ref, with
 // the registry's credentials (ECR's, Artifact Registry's): the cloud
