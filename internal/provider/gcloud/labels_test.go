@@ -21,6 +21,10 @@ func TestObservedLabelsTellWhoseItIs(t *testing.T) {
 		{"another installation's", googleLabels(other), "cld-install=ffff00"},
 		{"made by hand", map[string]string{"team": "data"}, "not made by cld"},
 		{"no labels: nothing known", nil, ""},
+		// networks and firewall rules carry them in their description
+		{"our network", describedLabels(describe("cld network", own)), ""},
+		{"another installation's network", describedLabels(describe("cld network", other)), "cld-install=ffff00"},
+		{"a network without cld's description", describedLabels("made by hand"), ""},
 	} {
 		got := provider.Foreign(observedLabels(tc.have, own), own)
 		if (tc.want == "") != (got == "") || !strings.Contains(got, tc.want) {

@@ -39,6 +39,7 @@ func (h networkHandler) Observe(ctx context.Context, req *provider.Request) (pro
 		return provider.Observation{}, classify(err, "network %s", name)
 	}
 	return provider.Observation{Exists: true, Ready: true, Ref: strconv.FormatUint(n.Id, 10),
+		Labels:  observedLabels(describedLabels(n.Description), req.Element.Labels),
 		Outputs: map[string]string{"VPC": n.Name, "Project": s.Settings.Project}}, nil
 }
 
@@ -151,6 +152,7 @@ func (h firewallHandler) Observe(ctx context.Context, req *provider.Request) (pr
 		return provider.Observation{}, classify(err, "firewall rule %s", name)
 	}
 	return provider.Observation{Exists: true, Ready: true, Ref: strconv.FormatUint(fw.Id, 10),
+		Labels:  observedLabels(describedLabels(fw.Description), req.Element.Labels),
 		Outputs: map[string]string{"Firewall": fw.Name, "SourceRanges": strings.Join(fw.SourceRanges, ",")}}, nil
 }
 
