@@ -756,6 +756,8 @@ func TestAWSForeignDatabaseLeftAlone(t *testing.T) {
 		}
 	}
 	assertAWSEmpty(t, srv, "after the refused create and their databases' deletes")
+	// the environment's own local network, made while the database failed, is rolled back too
+	assertNoLeftovers(t, "cld-env=own")
 }
 
 // The registry's region follows the shell that runs `container create`,
