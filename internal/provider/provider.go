@@ -13,6 +13,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"sync"
 	"time"
 
 	"github.com/cloudark/cld/internal/spec"
@@ -312,4 +313,22 @@ func IsPermanent(err error) bool { return errors.Is(err, ErrPermanent) }
 // element keeps the old one's Name.
 type Updater interface {
 	Update(ctx context.Context, req *Request, old *Element) error
+}
+
+// LineWriter writes whole lines to a log stream from several goroutines
+// (deployment and runtime logs followed together), flushing each line so
+// `--follow` shows it at once.
+type LineWriter struct {
+	mu sync.Mutex
+	W  io.Writer
+}
+
+// Line writes s and a newline.
+func (l *LineWriter) Line(s string) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	io.WriteString(l.W, s+"\n")
+	if f, ok := l.W.(interface{ Flush() }); ok {
+		f.Flush()
+	}
 }

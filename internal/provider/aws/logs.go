@@ -44,7 +44,7 @@ func (t *Target) Logs(ctx context.Context, app provider.AppRef, opts provider.Lo
 	if !opts.Since.IsZero() {
 		since = opts.Since
 	}
-	lw := &lineWriter{w: w}
+	lw := &provider.LineWriter{W: w}
 	var wg sync.WaitGroup
 	errs := make(chan error, 2)
 	if opts.Deployment {
@@ -81,7 +81,7 @@ func (t *Target) Logs(ctx context.Context, app provider.AppRef, opts provider.Lo
 }
 
 // deploymentLogs prints service events and stopped tasks, oldest first.
-func (t *Target) deploymentLogs(ctx context.Context, c *clients, ss serviceSpec, name string, since time.Time, follow bool, lw *lineWriter) error {
+func (t *Target) deploymentLogs(ctx context.Context, c *clients, ss serviceSpec, name string, since time.Time, follow bool, lw *provider.LineWriter) error {
 	seen := map[string]bool{}
 	for {
 		type line struct {
@@ -120,7 +120,7 @@ func (t *Target) deploymentLogs(ctx context.Context, c *clients, ss serviceSpec,
 		}
 		sort.SliceStable(lines, func(i, j int) bool { return lines[i].at.Before(lines[j].at) })
 		for _, l := range lines {
-			lw.line(fmt.Sprintf("[deploy] %s %s", l.at.UTC().Format(time.RFC3339), l.msg))
+			lw.Line(fmt.Sprintf("[deploy] %s %s", l.at.UTC().Format(time.RFC3339), l.msg))
 		}
 		if !follow {
 			return nil
@@ -134,7 +134,7 @@ func (t *Target) deploymentLogs(ctx context.Context, c *clients, ss serviceSpec,
 }
 
 // runtimeLogs prints the containers' output from the app's log group.
-func runtimeLogs(ctx context.Context, c *clients, group string, since time.Time, tail int, follow bool, lw *lineWriter) error {
+func runtimeLogs(ctx context.Context, c *clients, group string, since time.Time, tail int, follow bool, lw *provider.LineWriter) error {
 	var start *int64
 	if !since.IsZero() {
 		start = aws.Int64(since.UnixMilli())
@@ -169,7 +169,7 @@ func runtimeLogs(ctx context.Context, c *clients, group string, since time.Time,
 		}
 		first = false
 		for _, l := range lines {
-			lw.line(l)
+			lw.Line(l)
 		}
 		if !follow {
 			return nil
@@ -193,19 +193,4 @@ func containerPrefix(stream string) string {
 		return parts[1] + " | "
 	}
 	return ""
-}
-
-// lineWriter writes whole lines from several goroutines, flushing each.
-type lineWriter struct {
-	mu sync.Mutex
-	w  io.Writer
-}
-
-func (l *lineWriter) line(s string) {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	io.WriteString(l.w, s+"\n")
-	if f, ok := l.w.(interface{ Flush() }); ok {
-		f.Flush()
-	}
 }

@@ -42,7 +42,7 @@ func (t *Target) Logs(ctx context.Context, app provider.AppRef, opts provider.Lo
 	if err != nil {
 		return err
 	}
-	lw := &lineWriter{w: w}
+	lw := &provider.LineWriter{W: w}
 	sel := provider.LabelApp + "=" + labelValue(app.App)
 	pods := &corev1.PodList{}
 	if err := c.list(ctx, resPods, s.Namespace, metav1.ListOptions{LabelSelector: sel}, pods); err != nil {
@@ -60,11 +60,11 @@ func (t *Target) Logs(ctx context.Context, app provider.AppRef, opts provider.Lo
 			if !opts.Since.IsZero() && eventTime(e).Before(opts.Since) {
 				continue
 			}
-			lw.line("[deploy] " + describeEvent(e))
+			lw.Line("[deploy] " + describeEvent(e))
 		}
 		for _, p := range pods.Items {
 			for _, l := range describePod(&p) {
-				lw.line("[deploy] " + l)
+				lw.Line("[deploy] " + l)
 			}
 		}
 		if opts.Follow {
@@ -81,7 +81,7 @@ func (t *Target) Logs(ctx context.Context, app provider.AppRef, opts provider.Lo
 						}
 						var e corev1.Event
 						if runtime.DefaultUnstructuredConverter.FromUnstructured(u.Object, &e) == nil {
-							lw.line("[deploy] " + describeEvent(e))
+							lw.Line("[deploy] " + describeEvent(e))
 						}
 					}
 				}()
@@ -104,7 +104,7 @@ func (t *Target) Logs(ctx context.Context, app provider.AppRef, opts provider.Lo
 				prefix := fmt.Sprintf("[%s/%s] ", p.Name, ctr.Name)
 				rc, err := c.raw(ctx, "/api/v1/namespaces/"+s.Namespace+"/pods/"+p.Name+"/log", q)
 				if err != nil {
-					lw.line(prefix + "no logs: " + err.Error())
+					lw.Line(prefix + "no logs: " + err.Error())
 					continue
 				}
 				wg.Add(1)
@@ -114,7 +114,7 @@ func (t *Target) Logs(ctx context.Context, app provider.AppRef, opts provider.Lo
 					sc := bufio.NewScanner(rc)
 					sc.Buffer(make([]byte, 64<<10), 1<<20)
 					for sc.Scan() {
-						lw.line(prefix + sc.Text())
+						lw.Line(prefix + sc.Text())
 					}
 				}()
 				if !opts.Follow {
@@ -176,15 +176,4 @@ func orDash(s string) string {
 		return "-"
 	}
 	return s
-}
-
-type lineWriter struct {
-	mu sync.Mutex
-	w  io.Writer
-}
-
-func (l *lineWriter) line(s string) {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	io.WriteString(l.w, s+"\n")
 }

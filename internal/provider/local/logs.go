@@ -24,7 +24,7 @@ func (t *Target) Logs(ctx context.Context, app provider.AppRef, opts provider.Lo
 	if err != nil {
 		return err
 	}
-	lw := &lockedWriter{w: w}
+	lw := &provider.LineWriter{W: w}
 	var wg sync.WaitGroup
 	errs := make(chan error, 2)
 	if opts.Deployment {
@@ -48,7 +48,7 @@ func (t *Target) Logs(ctx context.Context, app provider.AppRef, opts provider.Lo
 						return
 					}
 					if line := describeEvent(m); line != "" {
-						lw.line("[deploy] " + line)
+						lw.Line("[deploy] " + line)
 					}
 				case err := <-errc:
 					if err != nil && err != io.EOF && ctx.Err() == nil {
@@ -78,7 +78,7 @@ func (t *Target) Logs(ctx context.Context, app provider.AppRef, opts provider.Lo
 			}
 			rc, err := cli.ContainerLogs(ctx, el.Name, lo)
 			if err != nil {
-				lw.line(fmt.Sprintf("[runtime] %s: %v", el.Name, engineError(err)))
+				lw.Line(fmt.Sprintf("[runtime] %s: %v", el.Name, engineError(err)))
 				continue
 			}
 			wg.Add(1)
@@ -127,24 +127,9 @@ func describeEvent(m events.Message) string {
 	return ""
 }
 
-// lockedWriter writes whole lines from several goroutines.
-type lockedWriter struct {
-	mu sync.Mutex
-	w  io.Writer
-}
-
-func (l *lockedWriter) line(s string) {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	io.WriteString(l.w, s+"\n")
-	if f, ok := l.w.(interface{ Flush() }); ok {
-		f.Flush()
-	}
-}
-
-// prefixWriter splits a byte stream into lines for a lockedWriter.
+// prefixWriter splits a byte stream into lines for a provider.LineWriter.
 type prefixWriter struct {
-	lw     *lockedWriter
+	lw     *provider.LineWriter
 	prefix string
 	buf    []byte
 }
@@ -156,7 +141,7 @@ func (p *prefixWriter) Write(b []byte) (int, error) {
 		if i < 0 {
 			break
 		}
-		p.lw.line(p.prefix + string(p.buf[:i]))
+		p.lw.Line(p.prefix + string(p.buf[:i]))
 		p.buf = p.buf[i+1:]
 	}
 	return len(b), nil
@@ -164,7 +149,7 @@ func (p *prefixWriter) Write(b []byte) (int, error) {
 
 func (p *prefixWriter) flush() {
 	if len(p.buf) > 0 {
-		p.lw.line(p.prefix + string(p.buf))
+		p.lw.Line(p.prefix + string(p.buf))
 		p.buf = nil
 	}
 }
